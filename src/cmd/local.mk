@@ -1,0 +1,1 @@
+# src/cmd: sources of this layer (see Makefile.am)

@@ -1,0 +1,1 @@
+# src/engine: sources of this layer (see Makefile.am)

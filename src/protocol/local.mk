@@ -1,0 +1,1 @@
+# src/protocol: sources of this layer (see Makefile.am)
