@@ -1,0 +1,1 @@
+# src/engine/repo: the repository format: info files, manifests, layout.
