@@ -1,1 +1,8 @@
 # src/engine/ops: the operations: stanza, archive push/get, backup, restore, expire, verify, locks.
+libgaiarest_a_SOURCES += src/engine/ops/lock.c
+noinst_HEADERS += src/engine/ops/lock.h
+check_PROGRAMS += test/unit/test_lock
+TESTS += test/unit/test_lock
+test_unit_test_lock_SOURCES = test/unit/test_lock.c
+test_unit_test_lock_CFLAGS = $(GAIA_UNIT_CFLAGS)
+test_unit_test_lock_LDADD = $(GAIA_UNIT_LIBS)
