@@ -14,6 +14,9 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/mem.h"
+#include "storage/filter/compress.h"
+#include "storage/filter/filter.h"
+#include "storage/filter/hash.h"
 #include "storage/posix.h"
 #include "storage/storage.h"
 
@@ -939,6 +942,94 @@ START_TEST(test_copy_no_pipeline)
 }
 END_TEST
 
+
+START_TEST(test_copy_pipeline)
+{
+    Buf data = BUF_INIT;
+    for (int i = 0; i < 30000; i++)
+        buf_printf(&data, "row %d\n", i);
+    char expect_sha1[HASH_SHA1_HEX_SIZE];
+    hash_hex(HASH_SHA1, data.data, data.size, expect_sha1);
+    ck_assert_int_eq(storage_put(storage, "plain", NULL, data.data, data.size), 0);
+
+    /* backup-like: sha1 + size of the plain bytes, gz, size of the stored bytes */
+    Pipeline *pipeline = pipeline_new();
+    Filter *sha1 = pipeline_add(pipeline, filter_hash_new(HASH_SHA1));
+    Filter *size = pipeline_add(pipeline, filter_size_new());
+    pipeline_add(pipeline, filter_compress_new(COMPRESS_GZ, 6, false));
+    Filter *repo_size = pipeline_add(pipeline, filter_size_new());
+
+    StorageRead *read;
+    StorageWrite *write;
+    ck_assert_int_eq(storage_open_read(storage, "plain", 0, -1, false, &read), 0);
+    ck_assert_int_eq(storage_open_write(storage, "repo/plain.gz", NULL, &write), 0);
+    ck_assert_int_eq(storage_copy(read, pipeline, write, 8192), 0);
+    ck_assert_int_eq(storage_write_close(write), 0);
+    storage_write_free(write);
+    storage_read_free(read);
+
+    ck_assert_str_eq(filter_hash_hex(sha1), expect_sha1);
+    ck_assert_uint_eq(filter_size_bytes(size), data.size);
+    StorageInfo info;
+    ck_assert_int_eq(storage_info(storage, "repo/plain.gz", false, &info), 0);
+    ck_assert_uint_eq(info.size, filter_size_bytes(repo_size));
+    ck_assert_uint_lt(info.size, data.size); /* it really was compressed */
+    storage_info_clear(&info);
+    pipeline_free(pipeline);
+
+    /* verify-like: decompress + sha1 with no write */
+    pipeline = pipeline_new();
+    pipeline_add(pipeline, filter_decompress_new(COMPRESS_GZ, false));
+    sha1 = pipeline_add(pipeline, filter_hash_new(HASH_SHA1));
+    ck_assert_int_eq(storage_open_read(storage, "repo/plain.gz", 0, -1, false, &read), 0);
+    ck_assert_int_eq(storage_copy(read, pipeline, NULL, 1000), 0);
+    storage_read_free(read);
+    ck_assert_str_eq(filter_hash_hex(sha1), expect_sha1);
+    pipeline_free(pipeline);
+
+    /* storage_get through a pipeline */
+    pipeline = pipeline_new();
+    pipeline_add(pipeline, filter_decompress_new(COMPRESS_GZ, false));
+    Buf out = BUF_INIT;
+    bool found = false;
+    ck_assert_int_eq(storage_get(storage, "repo/plain.gz", pipeline, false, &found, &out), 0);
+    ck_assert(found);
+    ck_assert_uint_eq(out.size, data.size);
+    ck_assert(memcmp(out.data, data.data, data.size) == 0);
+    buf_free(&out);
+    pipeline_free(pipeline);
+
+    /* storage_put through a pipeline, read back through the reverse one */
+    pipeline = pipeline_new();
+    pipeline_add(pipeline, filter_compress_new(COMPRESS_ZST, 3, false));
+    ck_assert_int_eq(storage_put(storage, "put.zst", pipeline, data.data, data.size), 0);
+    pipeline_free(pipeline);
+    ck_assert(!file_exists(test_path("put.zst.pgbackrest.tmp")));
+    pipeline = pipeline_new();
+    pipeline_add(pipeline, filter_decompress_new(COMPRESS_ZST, false));
+    ck_assert_int_eq(storage_get(storage, "put.zst", pipeline, false, &found, &out), 0);
+    ck_assert_uint_eq(out.size, data.size);
+    ck_assert(memcmp(out.data, data.data, data.size) == 0);
+    buf_free(&out);
+    pipeline_free(pipeline);
+
+    /* a truncated compressed file fails the copy with the filter's error */
+    ck_assert_int_eq(storage_open_read(storage, "repo/plain.gz", 0, 100, false, &read), 0);
+    pipeline = pipeline_new();
+    pipeline_add(pipeline, filter_decompress_new(COMPRESS_GZ, false));
+    ck_assert_int_eq(storage_open_write(storage, "truncated", NULL, &write), 0);
+    ck_assert_int_eq(storage_copy(read, pipeline, write, 4096), -1);
+    ck_assert_int_eq(err_code(), ERR_FORMAT);
+    storage_write_free(write);
+    storage_read_free(read);
+    pipeline_free(pipeline);
+    ck_assert(!file_exists(test_path("truncated")));
+    ck_assert(!file_exists(test_path("truncated.pgbackrest.tmp")));
+
+    buf_free(&data);
+}
+END_TEST
+
 /* ------------------------------------------------------------------------------------------------------------------ */
 
 static Suite *
@@ -967,6 +1058,7 @@ storage_posix_suite(void)
     tcase_add_test(tc, test_move);
     tcase_add_test(tc, test_move_cross_device);
     tcase_add_test(tc, test_copy_no_pipeline);
+    tcase_add_test(tc, test_copy_pipeline);
     suite_add_tcase(suite, tc);
     return suite;
 }
