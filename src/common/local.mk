@@ -9,3 +9,4 @@ noinst_HEADERS += \
 	src/common/log.h \
 	src/common/mem.h \
 	include/gaiarest/version.h
+libgaiarest_a_SOURCES += src/common/log.c
