@@ -24,8 +24,8 @@ static const CommandFunction command_table[CMD_COUNT] = {
     [CMD_STANZA_CREATE] = NULL,
     [CMD_STANZA_DELETE] = NULL,
     [CMD_STANZA_UPGRADE] = NULL,
-    [CMD_START] = NULL,
-    [CMD_STOP] = NULL,
+    [CMD_START] = cmd_start,
+    [CMD_STOP] = cmd_stop,
     [CMD_VERIFY] = NULL,
     [CMD_VERSION] = cmd_version,
 };

@@ -2,6 +2,8 @@
 libgaiarest_a_SOURCES += \
 	src/cmd/command.c \
 	src/cmd/help.c \
+	src/cmd/start.c \
+	src/cmd/stop.c \
 	src/cmd/version.c
 noinst_HEADERS += \
 	src/cmd/command.h
