@@ -1,6 +1,6 @@
 /* Unit tests for the filter pipeline: digests, compression, encryption and the pipeline itself. */
 #include <check.h>
-#include <dirent.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,31 +25,35 @@
 /***********************************************************************************************************************
  * Helpers: a per-test temp directory, files, test data, running a pipeline
  **********************************************************************************************************************/
-static char temp_dir[256];
+/* Every test's directory lives under one root made by main() and removed by it even when a test fails (a
+ * failing Check test exits before its teardown runs). */
+static char temp_root[256];
+static char temp_dir[512];
+
+static int
+temp_remove_entry(const char *path, const struct stat *info, int flag, struct FTW *ftw)
+{
+    (void)info, (void)flag, (void)ftw;
+    return remove(path);
+}
+
+static void
+temp_remove(const char *path)
+{
+    nftw(path, temp_remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 static void
 temp_setup(void)
 {
-    snprintf(temp_dir, sizeof(temp_dir), "%s/test_filter.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    snprintf(temp_dir, sizeof(temp_dir), "%s/test.XXXXXX", temp_root);
     ck_assert_ptr_nonnull(mkdtemp(temp_dir));
 }
 
 static void
 temp_teardown(void)
 {
-    DIR *dir = opendir(temp_dir);
-    if (dir == NULL)
-        return;
-    struct dirent *entry;
-    while ((entry = readdir(dir)) != NULL) {
-        if (strcmp(entry->d_name, ".") == 0 || strcmp(entry->d_name, "..") == 0)
-            continue;
-        char path[512];
-        snprintf(path, sizeof(path), "%s/%s", temp_dir, entry->d_name);
-        unlink(path);
-    }
-    closedir(dir);
-    rmdir(temp_dir);
+    temp_remove(temp_dir);
 }
 
 static char *
@@ -886,9 +890,17 @@ filter_suite(void)
 int
 main(void)
 {
+    const char *tmp = getenv("TMPDIR") != NULL ? getenv("TMPDIR") : "/tmp";
+    snprintf(temp_root, sizeof(temp_root), "%s/test_filter.XXXXXX", tmp);
+    if (mkdtemp(temp_root) == NULL) {
+        perror("mkdtemp");
+        return EXIT_FAILURE;
+    }
+
     SRunner *runner = srunner_create(filter_suite());
     srunner_run_all(runner, CK_NORMAL);
     int failed = srunner_ntests_failed(runner);
     srunner_free(runner);
+    temp_remove(temp_root);
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

@@ -7,9 +7,10 @@
 #include "common/mem.h"
 
 /*
- * A transformer is fed at most this many bytes per call, so that its output Buf stays bounded (about the
- * worst-case output of one slice) and is handed down the pipeline before the next slice is processed.
- * Large pushes (16 MiB WAL segments) are thus cut into a few slices without any copy.
+ * Data moves through the stages in slices of at most this many bytes (pointers into the caller's buffer, no
+ * copy): a transformer's output Buf then stays bounded (about the worst-case output of one slice) and is
+ * handed down the pipeline before the next slice is processed, and a slice read by an observer (sha1) is
+ * still in cache when the compressor reads it. A 16 MiB WAL segment pushed in one call is 16 slices.
  */
 #define PIPELINE_SLICE_SIZE ((size_t)1 << 20)
 
@@ -101,9 +102,12 @@ pipeline_push(Pipeline *pipeline, const uint8_t *data, size_t size, FilterSink s
 {
     if (pipeline->finished)
         return err_set(ERR_ASSERT, "pipeline: push after finish");
-    if (size == 0)
-        return 0;
-    return pipeline_push_from(pipeline, 0, data, size, sink, context);
+    /* Slice by slice through every stage, so that each slice is still in cache when the next stage reads it. */
+    for (size_t offset = 0; offset < size; offset += PIPELINE_SLICE_SIZE) {
+        size_t slice = size - offset < PIPELINE_SLICE_SIZE ? size - offset : PIPELINE_SLICE_SIZE;
+        TRY(pipeline_push_from(pipeline, 0, data + offset, slice, sink, context));
+    }
+    return 0;
 }
 
 int
