@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "common/buf.h"
@@ -847,6 +848,68 @@ START_TEST(test_pipeline_backup_restore_chain)
 }
 END_TEST
 
+
+/* What the sink of the bounded-memory test saw. */
+typedef struct BoundedSink {
+    uint64_t total;
+    size_t largest_chunk;
+    bool all_zero;
+} BoundedSink;
+
+static int
+bounded_sink(void *context, const uint8_t *data, size_t size)
+{
+    BoundedSink *seen = context;
+    seen->total += size;
+    if (size > seen->largest_chunk)
+        seen->largest_chunk = size;
+    for (size_t index = 0; index < size && seen->all_zero; index += 4096)
+        seen->all_zero = data[index] == 0;
+    return 0;
+}
+
+static long
+max_rss_kib(void)
+{
+    struct rusage usage;
+    getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_maxrss;
+}
+
+/* 512 MiB of zeros compress to a few hundred KiB; decompressing them through a pipeline must hand the output on
+ * in bounded chunks instead of expanding a whole input slice in memory. */
+START_TEST(test_decompress_memory_bounded)
+{
+    CompressType type = compress_types[_i];
+    const uint64_t plain_size = (uint64_t)512 << 20;
+    uint8_t *zeros = calloc(1, 1 << 20);
+
+    Buf packed = BUF_INIT;
+    Pipeline *pack = pipeline_new();
+    pipeline_add(pack, filter_compress_new(type, compress_level_default(type), false));
+    for (uint64_t offset = 0; offset < plain_size; offset += 1 << 20)
+        ck_assert_int_eq(pipeline_push(pack, zeros, 1 << 20, sink_buf, &packed), 0);
+    ck_assert_int_eq(pipeline_finish(pack, sink_buf, &packed), 0);
+    pipeline_free(pack);
+    free(zeros);
+
+    long rss_before = max_rss_kib();
+    BoundedSink seen = {0, 0, true};
+    Pipeline *unpack = pipeline_new();
+    pipeline_add(unpack, filter_decompress_new(type, false));
+    ck_assert_int_eq(pipeline_push(unpack, packed.data, packed.size, bounded_sink, &seen), 0);
+    ck_assert_int_eq(pipeline_finish(unpack, bounded_sink, &seen), 0);
+    pipeline_free(unpack);
+
+    ck_assert_uint_eq(seen.total, plain_size);
+    ck_assert(seen.all_zero);
+    ck_assert_uint_le(seen.largest_chunk, 2 * FILTER_FLUSH_SIZE);
+    /* Peak memory grew by far less than the output (which never existed in memory as a whole). */
+    ck_assert_int_lt(max_rss_kib() - rss_before, 64 * 1024);
+    buf_free(&packed);
+}
+END_TEST
+
 static Suite *
 filter_suite(void)
 {
@@ -867,6 +930,7 @@ filter_suite(void)
     tcase_add_test(compress, test_compress_headers);
     tcase_add_loop_test(compress, test_decompress_bad_input, 0, COMPRESS_TYPES_COUNT);
     tcase_add_test(compress, test_decompress_raw_gz_is_zlib);
+    tcase_add_loop_test(compress, test_decompress_memory_bounded, 0, COMPRESS_TYPES_COUNT);
     suite_add_tcase(suite, compress);
 
     TCase *cipher = tcase_create("cipher");

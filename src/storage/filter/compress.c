@@ -290,6 +290,8 @@ gz_decompress_process(Filter *filter, const uint8_t *in, size_t in_size, Buf *ou
             uInt before = stream->avail_out;
             int result = inflate(stream, Z_NO_FLUSH);
             out_commit(out, before - stream->avail_out);
+            if (out->size >= FILTER_FLUSH_SIZE)
+                TRY(filter_flush(filter, out));
 
             if (result == Z_STREAM_END) {
                 state->ended = true;
@@ -426,6 +428,8 @@ lz4_decompress_process(Filter *filter, const uint8_t *in, size_t in_size, Buf *o
         if (LZ4F_isError(hint))
             return decompress_error_corrupt(filter, LZ4F_getErrorName(hint));
         out_commit(out, dst_size);
+        if (out->size >= FILTER_FLUSH_SIZE)
+            TRY(filter_flush(filter, out));
         offset += src_size;
         if (hint == 0) {
             state->ended = true;
@@ -549,6 +553,8 @@ zst_decompress_process(Filter *filter, const uint8_t *in, size_t in_size, Buf *o
         if (ZSTD_isError(result))
             return decompress_error_corrupt(filter, ZSTD_getErrorName(result));
         out_commit(out, output.pos);
+        if (out->size >= FILTER_FLUSH_SIZE)
+            TRY(filter_flush(filter, out));
         if (result == 0) {
             state->ended = true;
             if (input.pos < input.size)
@@ -701,6 +707,8 @@ bz2_decompress_process(Filter *filter, const uint8_t *in, size_t in_size, Buf *o
             unsigned int before = stream->avail_out;
             int result = BZ2_bzDecompress(stream);
             out_commit(out, before - stream->avail_out);
+            if (out->size >= FILTER_FLUSH_SIZE)
+                TRY(filter_flush(filter, out));
 
             if (result == BZ_STREAM_END) {
                 state->ended = true;

@@ -32,6 +32,8 @@ filter_new(const FilterOps *ops, void *state)
     Filter *filter = mem_alloc(sizeof(*filter));
     filter->ops = ops;
     filter->state = state;
+    filter->flush = NULL;
+    filter->flush_context = NULL;
     return filter;
 }
 
@@ -64,6 +66,50 @@ pipeline_add(Pipeline *pipeline, Filter *filter)
     return filter;
 }
 
+static int pipeline_push_from(Pipeline *pipeline, size_t first, const uint8_t *data, size_t size, FilterSink sink,
+                              void *context);
+
+/* Where a stage's mid-call flush goes: the rest of the pipeline after that stage. */
+typedef struct PipelineFlush {
+    Pipeline *pipeline;
+    size_t next;
+    FilterSink sink;
+    void *context;
+} PipelineFlush;
+
+static int
+pipeline_flush_downstream(void *flush_context, const uint8_t *data, size_t size)
+{
+    PipelineFlush *flush = flush_context;
+    return pipeline_push_from(flush->pipeline, flush->next, data, size, flush->sink, flush->context);
+}
+
+int
+filter_flush(Filter *filter, Buf *out)
+{
+    if (filter->flush == NULL || out->size == 0)
+        return 0;
+    TRY(filter->flush(filter->flush_context, out->data, out->size));
+    buf_clear(out);
+    return 0;
+}
+
+/* Call a transformer's process() (or finish() when `finish`) with its flush hook pointing downstream. */
+static int
+pipeline_stage_call(Pipeline *pipeline, size_t index, const uint8_t *data, size_t size, bool finish, FilterSink sink,
+                    void *context)
+{
+    PipelineStage *stage = &pipeline->stages[index];
+    PipelineFlush flush = {pipeline, index + 1, sink, context};
+    stage->filter->flush = pipeline_flush_downstream;
+    stage->filter->flush_context = &flush;
+    int result = finish ? stage->filter->ops->finish(stage->filter, &stage->out)
+                        : stage->filter->ops->process(stage->filter, data, size, &stage->out);
+    stage->filter->flush = NULL;
+    stage->filter->flush_context = NULL;
+    return result;
+}
+
 /* Push bytes into the pipeline starting at stage `first`: observers see the bytes in place, a transformer's
  * output (slice by slice) continues recursively from the next stage, and what leaves the last stage goes to
  * the sink. */
@@ -84,7 +130,7 @@ pipeline_push_from(Pipeline *pipeline, size_t first, const uint8_t *data, size_t
         do {
             size_t slice = size - offset < PIPELINE_SLICE_SIZE ? size - offset : PIPELINE_SLICE_SIZE;
             buf_clear(&stage->out);
-            TRY(ops->process(stage->filter, data + offset, slice, &stage->out));
+            TRY(pipeline_stage_call(pipeline, index, data + offset, slice, false, sink, context));
             if (stage->out.size > 0)
                 TRY(pipeline_push_from(pipeline, index + 1, stage->out.data, stage->out.size, sink, context));
             offset += slice;
@@ -129,7 +175,7 @@ pipeline_finish(Pipeline *pipeline, FilterSink sink, void *context)
         }
 
         buf_clear(&stage->out);
-        TRY(ops->finish(stage->filter, &stage->out));
+        TRY(pipeline_stage_call(pipeline, index, NULL, 0, true, sink, context));
         if (stage->out.size > 0)
             TRY(pipeline_push_from(pipeline, index + 1, stage->out.data, stage->out.size, sink, context));
         /* The finished stage produces nothing more: give its buffer back. */

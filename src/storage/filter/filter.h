@@ -39,10 +39,21 @@ typedef struct FilterOps {
     void (*free_state)(Filter *filter);
 } FilterOps;
 
+/* How a pipeline takes a transformer's output in the middle of a process() call (see filter_flush). */
+typedef int (*FilterFlushFn)(void *flush_context, const uint8_t *data, size_t size);
+
 struct Filter {
     const FilterOps *ops;
     void *state;
+    FilterFlushFn flush;  /* set by the pipeline around each process() call; NULL outside a pipeline */
+    void *flush_context;
 };
+
+/* A transformer whose output can grow far beyond its input (a decompressor) calls this whenever `out` holds
+ * FILTER_FLUSH_SIZE bytes or more: the bytes go down the pipeline at once and `out` is cleared, so memory stays
+ * bounded whatever the compression ratio. Outside a pipeline it does nothing. */
+#define FILTER_FLUSH_SIZE ((size_t)4 << 20)
+int filter_flush(Filter *filter, Buf *out);
 
 /* Allocate a Filter with the given ops and state (used by filter constructors). */
 Filter *filter_new(const FilterOps *ops, void *state);
