@@ -876,12 +876,12 @@ max_rss_kib(void)
     return usage.ru_maxrss;
 }
 
-/* 512 MiB of zeros compress to a few hundred KiB; decompressing them through a pipeline must hand the output on
+/* 256 MiB of zeros compress to a few hundred KiB; decompressing them through a pipeline must hand the output on
  * in bounded chunks instead of expanding a whole input slice in memory. */
 START_TEST(test_decompress_memory_bounded)
 {
     CompressType type = compress_types[_i];
-    const uint64_t plain_size = (uint64_t)512 << 20;
+    const uint64_t plain_size = (uint64_t)256 << 20;
     uint8_t *zeros = calloc(1, 1 << 20);
 
     Buf packed = BUF_INIT;
