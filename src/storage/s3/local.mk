@@ -1,11 +1,16 @@
 # src/storage/s3: the S3/R2 storage driver (SigV4 signing, XML bodies, HTTP over libcurl, the driver).
 libgaiarest_a_SOURCES += \
-	src/storage/s3/sigv4.c
+	src/storage/s3/sigv4.c \
+	src/storage/s3/xml.c
 noinst_HEADERS += \
-	src/storage/s3/sigv4.h
+	src/storage/s3/sigv4.h \
+	src/storage/s3/xml.h
 
-check_PROGRAMS += test/unit/test_s3_sigv4
-TESTS += test/unit/test_s3_sigv4
+check_PROGRAMS += test/unit/test_s3_sigv4 test/unit/test_s3_xml
+TESTS += test/unit/test_s3_sigv4 test/unit/test_s3_xml
 test_unit_test_s3_sigv4_SOURCES = test/unit/test_s3_sigv4.c
 test_unit_test_s3_sigv4_CFLAGS = $(GAIA_UNIT_CFLAGS)
 test_unit_test_s3_sigv4_LDADD = $(GAIA_UNIT_LIBS)
+test_unit_test_s3_xml_SOURCES = test/unit/test_s3_xml.c
+test_unit_test_s3_xml_CFLAGS = $(GAIA_UNIT_CFLAGS)
+test_unit_test_s3_xml_LDADD = $(GAIA_UNIT_LIBS)
