@@ -1,10 +1,12 @@
 # src/storage/s3: the S3/R2 storage driver (SigV4 signing, XML bodies, HTTP over libcurl, the driver).
 libgaiarest_a_SOURCES += \
 	src/storage/s3/sigv4.c \
-	src/storage/s3/xml.c
+	src/storage/s3/xml.c \
+	src/storage/s3/http.c
 noinst_HEADERS += \
 	src/storage/s3/sigv4.h \
-	src/storage/s3/xml.h
+	src/storage/s3/xml.h \
+	src/storage/s3/http.h
 
 check_PROGRAMS += test/unit/test_s3_sigv4 test/unit/test_s3_xml
 TESTS += test/unit/test_s3_sigv4 test/unit/test_s3_xml
