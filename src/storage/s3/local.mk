@@ -2,11 +2,13 @@
 libgaiarest_a_SOURCES += \
 	src/storage/s3/sigv4.c \
 	src/storage/s3/xml.c \
-	src/storage/s3/http.c
+	src/storage/s3/http.c \
+	src/storage/s3/s3.c
 noinst_HEADERS += \
 	src/storage/s3/sigv4.h \
 	src/storage/s3/xml.h \
-	src/storage/s3/http.h
+	src/storage/s3/http.h \
+	src/storage/s3/s3.h
 
 check_PROGRAMS += test/unit/test_s3_sigv4 test/unit/test_s3_xml
 TESTS += test/unit/test_s3_sigv4 test/unit/test_s3_xml
@@ -16,3 +18,10 @@ test_unit_test_s3_sigv4_LDADD = $(GAIA_UNIT_LIBS)
 test_unit_test_s3_xml_SOURCES = test/unit/test_s3_xml.c
 test_unit_test_s3_xml_CFLAGS = $(GAIA_UNIT_CFLAGS)
 test_unit_test_s3_xml_LDADD = $(GAIA_UNIT_LIBS)
+
+# Against a real local S3 server (s3rver, see test/s3/s3rver-start.sh); skipped when it is not installed.
+check_PROGRAMS += test/unit/test_s3
+TESTS += test/unit/test_s3
+test_unit_test_s3_SOURCES = test/unit/test_s3.c
+test_unit_test_s3_CFLAGS = $(GAIA_UNIT_CFLAGS) -DTEST_SRCDIR='"$(abs_top_srcdir)"'
+test_unit_test_s3_LDADD = $(GAIA_UNIT_LIBS)
