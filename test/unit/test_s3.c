@@ -97,12 +97,9 @@ static Storage *s3_open(const char *secret, size_t chunk, const char *base)
     return s3_open_as("S3RVER", secret, chunk, base);
 }
 
-/* storage_free() lives in storage.c (posix branch); release the driver's pieces here. */
 static void s3_close(Storage *storage)
 {
-    storage->driver->free(storage);
-    free(storage->base_path);
-    free(storage);
+    storage_free(storage);
 }
 
 typedef struct Trace {
@@ -415,6 +412,40 @@ START_TEST(test_wrong_credentials)
 }
 END_TEST
 
+/* Through the storage dispatch layer: put/get whole files, sorted names, missing handling. */
+START_TEST(test_dispatch)
+{
+    Storage *storage = s3_open("S3RVER", 0, "/dispatch");
+    ck_assert_msg(storage_put(storage, "backup/demo/backup.info", NULL, (const uint8_t *)"abc", 3) == 0, "%s",
+                  err_message());
+    ck_assert_int_eq(storage_put(storage, "backup/demo/backup.info.copy", NULL, (const uint8_t *)"abcd", 4), 0);
+    Buf out = BUF_INIT;
+    bool found = false;
+    ck_assert_int_eq(storage_get(storage, "backup/demo/backup.info.copy", NULL, false, &found, &out), 0);
+    ck_assert(found);
+    ck_assert_str_eq(buf_str(&out), "abcd");
+    buf_clear(&out);
+    ck_assert_int_eq(storage_get(storage, "backup/demo/none", NULL, true, &found, &out), 0);
+    ck_assert(!found);
+    buf_free(&out);
+
+    char **names = NULL;
+    size_t count = 0;
+    ck_assert_int_eq(storage_list_names(storage, "backup/demo", "^backup\\.info", false, &names, &count), 0);
+    ck_assert_uint_eq(count, 2);
+    ck_assert_str_eq(names[0], "backup.info");
+    ck_assert_str_eq(names[1], "backup.info.copy");
+    storage_names_free(names, count);
+    ck_assert(!storage_feature(storage, STORAGE_FEATURE_PATH));
+    ck_assert_int_eq(storage_path_create(storage, "backup/demo/x", 0750, true, false), 0);
+    ck_assert_int_eq(storage_path_remove(storage, "backup", true), 0);
+    ck_assert_int_eq(storage_list_names(storage, "backup/demo", NULL, true, &names, &count), 0);
+    ck_assert_uint_eq(count, 0);
+    storage_names_free(names, count);
+    storage_free(storage);
+}
+END_TEST
+
 START_TEST(test_tls_untrusted)
 {
     StorageS3Options options = {
@@ -426,6 +457,7 @@ START_TEST(test_tls_untrusted)
     StorageInfo info;
     ck_assert_int_eq(storage->driver->info(storage, "x", false, &info), -1);
     ck_assert_int_eq(err_code(), ERR_HOST_CONNECT);
+    ck_assert_ptr_nonnull(strstr(err_message(), "localhost"));
     s3_close(storage);
 }
 END_TEST
@@ -445,6 +477,7 @@ int main(void)
     tcase_add_test(tc, test_list);
     tcase_add_test(tc, test_many_keys);
     tcase_add_test(tc, test_wrong_credentials);
+    tcase_add_test(tc, test_dispatch);
     tcase_add_test(tc, test_tls_untrusted);
     suite_add_tcase(suite, tc);
     SRunner *runner = srunner_create(suite);
