@@ -2,6 +2,7 @@
 #include "engine/repo/info_file.h"
 
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -280,6 +281,14 @@ info_parse(const char *text, size_t size, InfoEntryCallback callback, void *cont
     return result;
 }
 
+int
+info_value_parse(const char *section, const char *key, const char *value, size_t value_size, JsonValue **out)
+{
+    if (json_parse(value, value_size, out) < 0)
+        return err_context("invalid value of '%s' in section [%s]", key, section);
+    return 0;
+}
+
 /* --- writer --- */
 
 struct InfoWriter {
@@ -484,6 +493,19 @@ info_file_set(InfoFile *file, const char *section_name, const char *key, const c
         }
     }
     info_section_append(section, key, value, strlen(value));
+}
+
+int
+info_file_get_json(const InfoFile *file, const char *section, const char *key, bool required, JsonValue **out)
+{
+    *out = NULL;
+    const char *value = info_file_get(file, section, key);
+    if (value == NULL) {
+        if (required)
+            return err_set(ERR_FORMAT, "missing key '%s' in section [%s]", key, section);
+        return 0;
+    }
+    return info_value_parse(section, key, value, strlen(value), out);
 }
 
 void

@@ -66,6 +66,9 @@ void info_parser_free(InfoParser *parser);
 /* One-shot: parse a whole text. */
 int info_parse(const char *text, size_t size, InfoEntryCallback callback, void *context);
 
+/* Parse a raw value into a JSON tree; a failure is ERR_FORMAT naming [section] and key. */
+int info_value_parse(const char *section, const char *key, const char *value, size_t value_size, JsonValue **out);
+
 /* --- writer --- */
 typedef struct InfoWriter InfoWriter;
 
@@ -129,6 +132,9 @@ void info_file_set(InfoFile *file, const char *section, const char *key, const c
 
 /* Render the sections in order plus the checksum section (byte-identical for a file parsed unchanged). */
 void info_file_render(const InfoFile *file, Buf *out);
+
+/* The parsed value of section/key: *out = NULL when absent (an ERR_FORMAT error when `required`). */
+int info_file_get_json(const InfoFile *file, const char *section, const char *key, bool required, JsonValue **out);
 
 void info_file_free(InfoFile *file);
 

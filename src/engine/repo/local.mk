@@ -1,2 +1,16 @@
 # src/engine/repo: the repository format: info files, manifests, layout.
-libgaiarest_a_SOURCES += src/engine/repo/info_file.c
+GAIA_EXAMPLES = $(abs_top_srcdir)/test/data/repo-format
+EXTRA_DIST += test/data
+libgaiarest_a_SOURCES += \
+	src/engine/repo/info_file.c \
+	src/engine/repo/info_archive.c \
+	src/engine/repo/info_backup.c
+noinst_HEADERS += \
+	src/engine/repo/info_file.h \
+	src/engine/repo/info_archive.h \
+	src/engine/repo/info_backup.h
+check_PROGRAMS += test/unit/test_info
+TESTS += test/unit/test_info
+test_unit_test_info_SOURCES = test/unit/test_info.c
+test_unit_test_info_CFLAGS = $(GAIA_UNIT_CFLAGS) -DGAIA_EXAMPLES='"$(GAIA_EXAMPLES)"'
+test_unit_test_info_LDADD = $(GAIA_UNIT_LIBS)
