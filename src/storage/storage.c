@@ -195,6 +195,8 @@ storage_move(Storage *storage, const char *from, const char *to)
 {
     if (!storage->writable)
         return storage_refuse_read_only(storage, "move file", from);
+    if (storage->driver->move == NULL)
+        return err_set(ERR_FEATURE_NOT_SUPPORTED, "%s storage cannot move '%s' to '%s'", storage->driver->name, from, to);
     return storage->driver->move(storage, from, to);
 }
 

@@ -12,8 +12,6 @@
 
 #include "storage/filter/compress.h"
 
-#define ARCHIVE_INFO_FILE "archive.info"
-#define BACKUP_INFO_FILE "backup.info"
 #define BACKUP_MANIFEST_FILE "backup.manifest"
 #define INFO_COPY_EXT ".copy"
 #define BACKUP_HISTORY_PATH "backup.history"
