@@ -11,7 +11,8 @@
  * The session sets statement_timeout to db-timeout, so every query (including backup start/stop, which wait
  * for a checkpoint or for WAL) is bounded; libpq's connect_timeout bounds the connection.
  * A non-exclusive backup lives as long as its session: call pg_db_backup_start and pg_db_backup_stop on
- * the same PgDb.
+ * the same PgDb. WAL switch, current WAL and backup start/stop need a primary (pg_walfile_name is refused
+ * during recovery): check facts.in_recovery first.
  */
 #ifndef GAIAREST_ENGINE_PG_DB_H
 #define GAIAREST_ENGINE_PG_DB_H
