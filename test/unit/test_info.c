@@ -9,6 +9,7 @@
 
 #include "common/buf.h"
 #include "common/error.h"
+#include "common/log.h"
 #include "engine/repo/info_archive.h"
 #include "engine/repo/info_backup.h"
 #include "engine/repo/info_file.h"
@@ -361,9 +362,22 @@ START_TEST(test_storage_plain_fallback)
     char *at = strstr((char *)bad.data, "db-id=1");
     at[6] = '2';
     write_file(dir, "archive.info", &bad);
+    char log_path[4096];
+    snprintf(log_path, sizeof(log_path), "%s/warn.log", dir);
+    LogSettings log_settings = {LOG_OFF, LOG_OFF, LOG_WARN, false, log_path};
+    ck_assert_int_eq(log_init(&log_settings), 0);
     ck_assert_msg(info_archive_load(storage, "archive.info", CIPHER_NONE, NULL, &info) == 0, "%s", err_message());
     ck_assert_uint_eq(info.db_id, 1);
     info_archive_free(&info);
+    log_close();
+    /* ... with a warning that names both files and the reason. */
+    Buf warning = BUF_INIT;
+    read_file(dir, "warn.log", &warning);
+    char *expected_warning = mem_test_printf("WARN: invalid info file '%s/archive.info', loaded '%s/archive.info.copy' "
+                                             "instead: ChecksumError: invalid checksum", dir, dir);
+    ck_assert_msg(strstr(buf_str(&warning), expected_warning) != NULL, "log: %s", buf_str(&warning));
+    free(expected_warning);
+    buf_free(&warning);
 
     /* Main missing: the copy is used. */
     char path[4096];

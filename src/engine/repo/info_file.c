@@ -9,6 +9,7 @@
 #include <openssl/evp.h>
 
 #include "common/error.h"
+#include "common/log.h"
 #include "common/mem.h"
 
 /* --- checksum: SHA-1 over {"section":{"key":value,...},...} built from the raw text in file order --- */
@@ -629,6 +630,12 @@ info_file_load(Storage *storage, const char *path, CipherType cipher_type, const
                 copy_failure.message);
         free(full);
         free(copy_failure.message);
+    } else if (main_failure.code != ERR_FILE_MISSING) {
+        /* pgBackRest 2.45 switches to the copy silently; a damaged info file deserves the operator's attention. */
+        char *full = storage_path(storage, path);
+        LOG_WARN("invalid info file '%s', loaded '%s%s' instead: %s", full, full, INFO_COPY_EXT,
+                 main_failure.message);
+        free(full);
     }
     free(main_failure.message);
     free(copy_path);
