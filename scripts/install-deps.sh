@@ -30,4 +30,15 @@ fi
 if command -v pg_lsclusters >/dev/null 2>&1 && pg_lsclusters -h 2>/dev/null | grep -q '^15 main'; then
     pg_ctlcluster 15 main stop >/dev/null 2>&1 || true
 fi
-echo "install-deps: ok"
+echo "install-deps: packages ok"
+
+# The local S3 server for the tests: s3rver 3.7.1 from npm, patched by shared/tools/s3rver-fix.py
+# (shared/ sits beside the repository; GAIAREST_SHARED overrides).
+top=$(cd "$(dirname "$0")/.." && pwd)
+shared=${GAIAREST_SHARED:-$(cd "$top/.." && pwd)/shared}
+if [ ! -f "$top/test/s3/node_modules/s3rver/package.json" ]; then
+    echo "install-deps: installing s3rver@3.7.1 (npm)"
+    (cd "$top/test/s3" && npm install --no-audit --no-fund --silent s3rver@3.7.1 >/dev/null)
+fi
+python3 "$shared/tools/s3rver-fix.py" "$top/test/s3/node_modules/s3rver" >/dev/null
+echo "install-deps: s3rver ok"

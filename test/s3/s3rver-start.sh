@@ -12,14 +12,16 @@ set -eu
 work=${1:?usage: s3rver-start.sh <work-dir> [bucket]}
 bucket=${2:-gaiarest}
 here=$(cd "$(dirname "$0")" && pwd)
+# shared/ sits beside the repository (as in CI); GAIAREST_SHARED overrides.
+shared=${GAIAREST_SHARED:-$(cd "$here/../../.." && pwd)/shared}
 s3rver="$here/node_modules/s3rver/bin/s3rver.js"
 
 if [ ! -f "$s3rver" ]; then
     echo "s3rver is not installed: run 'npm install s3rver@3.7.1' in $here and" \
-         "'python3 /work/shared/tools/s3rver-fix.py $here/node_modules/s3rver'" >&2
+         "'python3 $shared/tools/s3rver-fix.py $here/node_modules/s3rver'" >&2
     exit 1
 fi
-python3 /work/shared/tools/s3rver-fix.py "$here/node_modules/s3rver" >/dev/null
+python3 "$shared/tools/s3rver-fix.py" "$here/node_modules/s3rver" >/dev/null
 
 mkdir -p "$work/data"
 openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=localhost \
