@@ -77,10 +77,16 @@ sed "s|^lock-path=.*|lock-path=$GAIA_TMP/lock|" "$C/plain.conf" >"$LOCKCONF"
 chmod 0644 "$LOCKCONF"
 as_pg mkdir -p "$GAIA_TMP/lock"
 as_pg touch "$GAIA_TMP/lock/demo-backup.lock"
+# 2.45 reports the lock as held only when another process holds the flock AND the file holds its JSON record.
 exec 8>>"$GAIA_TMP/lock/demo-backup.lock"
 flock -x 8 || bail_out "cannot lock $GAIA_TMP/lock/demo-backup.lock"
+compare_info "backup lock file empty, flock held" "$LOCKCONF"
+echo '{"execId":"4242-abcdef01","pid":4242}' >"$GAIA_TMP/lock/demo-backup.lock"
 compare_info "backup lock held" "$LOCKCONF"
+echo '{"execId":"4242-abcdef01","pid":4242,"percentComplete":"45.12"}' >"$GAIA_TMP/lock/demo-backup.lock"
+compare_info "backup lock held, with progress" "$LOCKCONF"
 exec 8>&-
+compare_info "backup lock file left behind, not held" "$LOCKCONF"
 
 # Damaged info files (on a copy): backup.info damaged -> the copy is used; both damaged -> error status;
 # archive.info missing.
