@@ -98,6 +98,7 @@ fixture_build() {
     pg_start pg "pgbackrest --config=$build --stanza=demo archive-push %p" "$FIX"
     [ "$(pg_port pg)" = "$FIX_PG_PORT" ] || bail_out "fixture: port changed under us"
     pg_bench pg -i -s 1 -q >>"$FIX/build.log" 2>&1 || bail_out "fixture: pgbench -i failed"
+    pg_sql pg "create database gaia_app" >/dev/null || bail_out "fixture: createdb failed"
 
     run_pgbackrest "$build" --stanza=demo stanza-create >>"$FIX/build.log" 2>&1 ||
         { tail -20 "$FIX/build.log" | tap_diag; bail_out "fixture: stanza-create failed"; }
