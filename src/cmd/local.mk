@@ -1,1 +1,7 @@
-# src/cmd: sources of this layer (see Makefile.am)
+# src/cmd: one file per command plus the dispatch table (command.c).
+libgaiarest_a_SOURCES += \
+	src/cmd/command.c \
+	src/cmd/help.c \
+	src/cmd/version.c
+noinst_HEADERS += \
+	src/cmd/command.h

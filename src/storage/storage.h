@@ -179,7 +179,8 @@ int storage_remove(Storage *storage, const char *path, bool error_on_missing);
 int storage_move(Storage *storage, const char *from, const char *to);
 int storage_link_create(Storage *storage, const char *target, const char *path);
 
-/* Full path of `path` in this storage (base + path), owned by the caller. */
+/* Full path of `path` in this storage (base + path), owned by the caller. "" and "." are the base itself; an
+ * absolute path is returned as is when it lies inside the base, otherwise NULL with ERR_PARAM_INVALID set. */
 char *storage_path(const Storage *storage, const char *path);
 
 void storage_free(Storage *storage);

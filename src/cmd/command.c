@@ -1,0 +1,117 @@
+/* command: dispatch table and run wrapper (see command.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd/command.h"
+#include "common/error.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "config/config.h"
+#include "gaiarest/version.h"
+
+/* One entry per command; helpers fill in theirs as the commands land. */
+static const CommandFunction command_table[CMD_COUNT] = {
+    [CMD_ARCHIVE_GET] = NULL,
+    [CMD_ARCHIVE_PUSH] = NULL,
+    [CMD_BACKUP] = NULL,
+    [CMD_CHECK] = NULL,
+    [CMD_EXPIRE] = NULL,
+    [CMD_HELP] = cmd_help,
+    [CMD_INFO] = NULL,
+    [CMD_RESTORE] = NULL,
+    [CMD_STANZA_CREATE] = NULL,
+    [CMD_STANZA_DELETE] = NULL,
+    [CMD_STANZA_UPGRADE] = NULL,
+    [CMD_START] = NULL,
+    [CMD_STOP] = NULL,
+    [CMD_VERIFY] = NULL,
+    [CMD_VERSION] = cmd_version,
+};
+
+CommandFunction
+command_function(CommandId id)
+{
+    return id >= 0 && id < CMD_COUNT ? command_table[id] : NULL;
+}
+
+static LogLevel
+command_level(OptionId id, LogLevel fallback)
+{
+    const char *name = cfg_str(id);
+    int level = name != NULL ? log_level_parse(name) : -1;
+    return level >= 0 ? (LogLevel)level : fallback;
+}
+
+int
+command_log_init(void)
+{
+    LogSettings settings = {LOG_OFF, LOG_WARN, LOG_OFF, true, NULL};
+    char *path = NULL;
+    if (command_logs(cfg_command())) {
+        settings.console = command_level(OPT_LOG_LEVEL_CONSOLE, LOG_WARN);
+        settings.std_err = command_level(OPT_LOG_LEVEL_STDERR, LOG_WARN);
+        settings.file = command_level(OPT_LOG_LEVEL_FILE, LOG_INFO);
+        settings.timestamp = cfg_bool(OPT_LOG_TIMESTAMP);
+        if (settings.file != LOG_OFF && cfg_str(OPT_LOG_PATH) != NULL) {
+            const char *stanza = cfg_str(OPT_STANZA);
+            path = mem_printf("%s/%s-%s.log", cfg_str(OPT_LOG_PATH), stanza != NULL ? stanza : "all",
+                              cfg_command_name());
+            settings.file_path = path;
+        }
+    }
+    int rc = log_init(&settings);
+    free(path);
+    return rc;
+}
+
+int
+command_report_error(void)
+{
+    ErrorCode code = err_code();
+    if (code == ERR_NONE)
+        code = ERR_UNKNOWN;
+    const char *hint = err_hint_text();
+    LOG_ERROR("[%03d]: %s%s%s", (int)code, err_message(), hint != NULL ? "\nHINT: " : "", hint != NULL ? hint : "");
+    return (int)code;
+}
+
+static long long
+command_now_ms(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+int
+command_run(void)
+{
+    CommandId id = cfg_command();
+    CommandFunction function = command_function(id);
+    if (function == NULL) {
+        err_set(ERR_COMMAND_INVALID, "command '%s' is not implemented yet in gaiarest", cfg_command_name());
+        return command_report_error();
+    }
+    if (!command_logs(id)) {
+        if (function() < 0)
+            return command_report_error();
+        return 0;
+    }
+
+    long long start = command_now_ms();
+    if (log_enabled(LOG_INFO)) {
+        char *options = cfg_options_for_log();
+        LOG_INFO("%s command begin %s: %s", cfg_command_name(), GAIAREST_VERSION, options);
+        free(options);
+    }
+    int status = 0;
+    if (function() < 0) {
+        status = command_report_error();
+        LOG_INFO("%s command end: aborted with exception [%03d]", cfg_command_name(), status);
+    } else {
+        LOG_INFO("%s command end: completed successfully (%lldms)", cfg_command_name(), command_now_ms() - start);
+    }
+    return status;
+}

@@ -1,0 +1,46 @@
+/*
+ * command: the dispatch table of gaiarest commands and the run wrapper that writes pgBackRest's
+ * "command begin" / "command end" log lines and turns the error record into `ERROR: [NNN]: ...`.
+ *
+ * Every command is `int cmd_<name>(void)` returning 0 or -1 with the error record set; it reads its
+ * options through config/config.h. A command whose entry in command.c is still NULL is reported as not
+ * implemented yet (ERR_COMMAND_INVALID).
+ */
+#ifndef GAIAREST_CMD_COMMAND_H
+#define GAIAREST_CMD_COMMAND_H
+
+#include "config/option.h"
+
+typedef int (*CommandFunction)(void);
+
+int cmd_archive_get(void);
+int cmd_archive_push(void);
+int cmd_backup(void);
+int cmd_check(void);
+int cmd_expire(void);
+int cmd_help(void);
+int cmd_info(void);
+int cmd_restore(void);
+int cmd_stanza_create(void);
+int cmd_stanza_delete(void);
+int cmd_stanza_upgrade(void);
+int cmd_start(void);
+int cmd_stop(void);
+int cmd_verify(void);
+int cmd_version(void);
+
+/* The function of a command, NULL when not implemented yet. */
+CommandFunction command_function(CommandId id);
+
+/* Set up logging from the loaded configuration (levels, timestamp, <log-path>/<stanza>-<command>.log). */
+int command_log_init(void);
+
+/* Run the loaded command: begin line, the command, end line; on failure log the error. Returns the exit
+ * status (0, or the error code). */
+int command_run(void);
+
+/* Log the current error record as pgBackRest does ("[NNN]: message" + "HINT: ..." lines) and return its
+ * code as exit status. */
+int command_report_error(void);
+
+#endif
