@@ -19,19 +19,11 @@
 
 #include "common/buf.h"
 #include "common/json.h"
+#include "engine/repo/layout.h" /* BackupType */
 #include "storage/filter/cipher.h"
 #include "storage/storage.h"
 
 #define INFO_BACKUP_FILE "backup.info"
-
-typedef enum BackupType {
-    BACKUP_TYPE_FULL,
-    BACKUP_TYPE_DIFF,
-    BACKUP_TYPE_INCR,
-} BackupType;
-
-const char *backup_type_name(BackupType type); /* "full", "diff", "incr" */
-int backup_type_parse(const char *name);        /* -1 when unknown */
 
 typedef struct InfoBackupHistory {
     unsigned id;
