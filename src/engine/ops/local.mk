@@ -14,3 +14,5 @@ TESTS += test/unit/test_stanza
 test_unit_test_stanza_SOURCES = test/unit/test_stanza.c
 test_unit_test_stanza_CFLAGS = $(GAIA_UNIT_CFLAGS)
 test_unit_test_stanza_LDADD = $(GAIA_UNIT_LIBS)
+libgaiarest_a_SOURCES += src/engine/ops/info.c
+noinst_HEADERS += src/engine/ops/info.h
