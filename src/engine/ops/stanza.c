@@ -124,9 +124,9 @@ stanza_paths_init(StanzaPaths *paths, const char *stanza)
 {
     paths->archive_dir = layout_archive_stanza_path(stanza);
     paths->backup_dir = layout_backup_stanza_path(stanza);
-    paths->archive_info = mem_printf("%s/" ARCHIVE_INFO_FILE, paths->archive_dir);
+    paths->archive_info = mem_printf("%s/" INFO_ARCHIVE_FILE, paths->archive_dir);
     paths->archive_copy = mem_printf("%s" INFO_COPY_EXT, paths->archive_info);
-    paths->backup_info = mem_printf("%s/" BACKUP_INFO_FILE, paths->backup_dir);
+    paths->backup_info = mem_printf("%s/" INFO_BACKUP_FILE, paths->backup_dir);
     paths->backup_copy = mem_printf("%s" INFO_COPY_EXT, paths->backup_info);
 }
 
@@ -356,8 +356,8 @@ stanza_create_paths(const Repo *repo, const char *stanza, const StanzaPaths *pat
         return stanza_create_existing(repo, stanza, paths, pg, exists, result);
     if (archive_exists || backup_exists) {
         err_set(ERR_FILE_MISSING, "%s exists but %s is missing on repo%u",
-                archive_exists ? ARCHIVE_INFO_FILE : BACKUP_INFO_FILE,
-                archive_exists ? BACKUP_INFO_FILE : ARCHIVE_INFO_FILE, repo->key);
+                archive_exists ? INFO_ARCHIVE_FILE : INFO_BACKUP_FILE,
+                archive_exists ? INFO_BACKUP_FILE : INFO_ARCHIVE_FILE, repo->key);
         return err_hint("this may be a symptom of repository corruption!");
     }
     TRY(stanza_dir_empty_check(repo->storage, paths->archive_dir, "archive"));
