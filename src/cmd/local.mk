@@ -2,6 +2,7 @@
 libgaiarest_a_SOURCES += \
 	src/cmd/command.c \
 	src/cmd/help.c \
+	src/cmd/restore.c \
 	src/cmd/start.c \
 	src/cmd/stop.c \
 	src/cmd/version.c

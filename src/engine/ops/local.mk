@@ -6,3 +6,5 @@ TESTS += test/unit/test_lock
 test_unit_test_lock_SOURCES = test/unit/test_lock.c
 test_unit_test_lock_CFLAGS = $(GAIA_UNIT_CFLAGS)
 test_unit_test_lock_LDADD = $(GAIA_UNIT_LIBS)
+libgaiarest_a_SOURCES += src/engine/ops/restore.c src/engine/ops/restore_file.c src/engine/ops/restore_recovery.c
+noinst_HEADERS += src/engine/ops/restore.h src/engine/ops/restore_file.h src/engine/ops/restore_recovery.h
