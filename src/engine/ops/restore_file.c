@@ -42,7 +42,7 @@ static int
 restore_file_hash_existing(const RestoreFileSettings *settings, Storage *pg, const RestoreFileJob *job, char *hex)
 {
     StorageRead *read = NULL;
-    TRY(storage_open_read(pg, job->dest, 0, -1, false, &read));
+    TRY(storage_open_read(pg, job->dest, 0, (int64_t)job->size, false, &read));
     Pipeline *pipeline = pipeline_new();
     Filter *hash = pipeline_add(pipeline, filter_hash_new(HASH_SHA1));
     int result = storage_copy(read, pipeline, NULL, settings->buffer_size);
@@ -64,19 +64,23 @@ restore_file_matches(const RestoreFileSettings *settings, Storage *pg, const Res
             return 0;
         return err_set_errno(ERR_FILE_OPEN, errno, "unable to get info for '%s'", job->dest);
     }
-    if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size != job->size)
+    if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size < job->size)
         return 0;
     if (settings->force) {
-        *matches = (int64_t)st.st_mtime == job->mtime;
+        *matches = (uint64_t)st.st_size == job->size && (int64_t)st.st_mtime == job->mtime;
         return 0;
     }
-    if (job->size == 0) {
-        *matches = true;
-        return 0;
+    /* A file that grew (e.g. postgresql.auto.conf with recovery settings appended) matches when its first
+     * `size` bytes do; it is then cut back to the backed-up size, as 2.45 does. */
+    if (job->size > 0) {
+        char hex[HASH_SHA1_HEX_SIZE];
+        TRY(restore_file_hash_existing(settings, pg, job, hex));
+        if (strcmp(hex, job->checksum) != 0)
+            return 0;
     }
-    char hex[HASH_SHA1_HEX_SIZE];
-    TRY(restore_file_hash_existing(settings, pg, job, hex));
-    *matches = strcmp(hex, job->checksum) == 0;
+    if ((uint64_t)st.st_size > job->size && truncate(job->dest, (off_t)job->size) != 0)
+        return err_set_errno(ERR_FILE_WRITE, errno, "unable to truncate '%s'", job->dest);
+    *matches = true;
     return 0;
 }
 
