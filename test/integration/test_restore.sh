@@ -115,8 +115,8 @@ run_pgbackrest "$CONF" --stanza=demo --repo=4 --type=full --repo4-block --beta -
     { tail -20 "$T/backup.log" | tap_diag; bail_out "stock block incremental backup failed"; }
 echo "# stock backups took $((SECONDS - START))s" 
 
-stock_restore_command() { # the archive-get of stock pgbackrest for repo N
-    echo "pgbackrest --config=$CONF --stanza=demo --repo=$1 archive-get %f \"%p\""
+stock_restore_command() { # stock_restore_command REPO PG_PATH: the archive-get of stock pgbackrest
+    echo "pgbackrest --config=$CONF --pg1-path=$2 --repo=$1 --stanza=demo archive-get %f \"%p\""
 }
 
 # start_restored NAME DIR: start a restored cluster on its own port and socket (no archiving) and wait until it
@@ -153,7 +153,7 @@ restore_and_check() {
     as_pg mkdir -p "$dir" "$T/r$N-ts"
     run_gaiarest "$CONF" --stanza=demo --repo="$repo" --set="$label" --pg1-path="$dir" --process-max=2 \
         --tablespace-map=ts1="$T/r$N-ts" --type=immediate --target-action=promote \
-        --recovery-option="restore_command=$(stock_restore_command "$repo")" --log-level-console=info restore \
+        --recovery-option="restore_command=$(stock_restore_command "$repo" "$dir")" --log-level-console=info restore \
         >"$T/r$N.restore.log" 2>&1 || rc=$?
     if [ $rc != 0 ]; then
         tap_not_ok "restore repo$repo $label"
@@ -211,7 +211,7 @@ pitr_check() { # pitr_check DESC ARGS...
     as_pg mkdir -p "$T/r$N"
     run_gaiarest "$CONF" --stanza=demo --repo=1 --pg1-path="$T/r$N" --process-max=2 \
         --tablespace-map=ts1="$T/r$N-ts" --target-action=promote "$@" \
-        --recovery-option="restore_command=$(stock_restore_command 1)" restore >"$T/r$N.restore.log" 2>&1 || rc=$?
+        --recovery-option="restore_command=$(stock_restore_command 1 "$T/r$N")" restore >"$T/r$N.restore.log" 2>&1 || rc=$?
     if [ $rc != 0 ] || ! start_restored "r$N" "$T/r$N"; then
         tap_not_ok "$desc"
         tail -20 "$T/r$N.restore.log" | tap_diag
@@ -228,7 +228,7 @@ N=$((N + 1))
 as_pg mkdir -p "$T/r$N"
 rc=0
 run_gaiarest "$CONF" --stanza=demo --repo=1 --pg1-path="$T/r$N" --process-max=2 --tablespace-map=ts1="$T/r$N-ts" \
-    --type=standby --recovery-option="restore_command=$(stock_restore_command 1)" restore >"$T/r$N.restore.log" 2>&1 || rc=$?
+    --type=standby --recovery-option="restore_command=$(stock_restore_command 1 "$T/r$N")" restore >"$T/r$N.restore.log" 2>&1 || rc=$?
 assert_status "standby restore" 0 $rc
 if [ -f "$T/r$N/standby.signal" ] && STANDBY=1 start_restored "r$N" "$T/r$N"; then
     tap_ok "standby starts (standby.signal)"
@@ -254,7 +254,7 @@ as_pg mkdir -p "$DD"
 delta_restore() {
     run_gaiarest "$CONF" --stanza=demo --repo=1 --set="${DELTA_KEY#*/}" --pg1-path="$DD" --process-max=2 \
         --tablespace-map=ts1="$DD-ts" --type=immediate --target-action=promote \
-        --recovery-option="restore_command=$(stock_restore_command 1)" --log-level-console=detail "$@" restore
+        --recovery-option="restore_command=$(stock_restore_command 1 "$DD")" --log-level-console=detail "$@" restore
 }
 delta_restore >"$DD.first.log" 2>&1 || bail_out "delta: first restore failed"
 ACC_FILE=$DD/$(pg_sql src "select pg_relation_filepath('pgbench_accounts')")
