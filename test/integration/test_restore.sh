@@ -268,7 +268,7 @@ delta_restore --delta >"$DD.delta.log" 2>&1 || rc=$?
 assert_status "delta restore" 0 $rc
 COPIED=$(grep 'restore file' "$DD.delta.log" | grep -vc 'exists and matches')
 assert_eq "delta rewrites only the damaged/removed files (+ pg_control)" 4 "$COPIED"
-REMOVED=$(grep -c 'remove invalid file' "$DD.delta.log")
+REMOVED=$(grep -c "remove invalid file '" "$DD.delta.log")
 assert_eq "delta removes the files that are not in the backup (+ recovery.signal)" 3 "$REMOVED"
 if start_restored "r$N" "$DD"; then
     assert_eq "delta restore: tables equal the source at backup time" "${SNAP[$DELTA_KEY]}" "$(snapshot "r$N")"
