@@ -3,6 +3,7 @@ libgaiarest_a_SOURCES += \
 	src/cmd/check.c \
 	src/cmd/command.c \
 	src/cmd/help.c \
+	src/cmd/restore.c \
 	src/cmd/stanza_create.c \
 	src/cmd/stanza_delete.c \
 	src/cmd/stanza_upgrade.c \
