@@ -98,12 +98,18 @@ backup() { # backup REPO TYPE ARGS...: stock backup, remember label and snapshot
 }
 
 START=$SECONDS
+# Every compress type gets a full; gz (the default) and zst also get a diff and an incr on top (CI time is bounded:
+# the chains exercise references, the fulls each decompressor).
 for compress in none gz lz4 zst bz2; do
     backup 1 full --compress-type=$compress
-    writes "$compress diff"
-    backup 1 diff
-    writes "$compress incr"
-    backup 1 incr
+    case $compress in
+    gz | zst)
+        writes "$compress diff"
+        backup 1 diff
+        writes "$compress incr"
+        backup 1 incr
+        ;;
+    esac
 done
 backup 2 full
 writes "enc diff"
@@ -247,7 +253,7 @@ else
 fi
 
 # --- delta: a restored (never started) cluster with files damaged and removed --------------------------------------------
-DELTA_KEY=1/$(ls "$T/repo1/backup/demo" | grep -E 'I$' | sort | sed -n 2p) # the gz incr
+DELTA_KEY=1/$(ls "$T/repo1/backup/demo" | grep -E 'I$' | sort | sed -n 1p) # the gz incr
 N=$((N + 1))
 DD=$T/r$N
 as_pg mkdir -p "$DD"
@@ -293,7 +299,7 @@ grep -qF "$BAD" "$T/rbad.log" && tap_ok "the error names the repository file" ||
     tap_not_ok "the failed restore left no pg_control"
 
 # --- timing: the same backup restored by stock and by gaiarest (process-max=2) ---------------------------------------
-TIME_SET=$(ls "$T/repo1/backup/demo" | grep -E 'I$' | sort | sed -n 4p) # the zst incr
+TIME_SET=$(ls "$T/repo1/backup/demo" | grep -E 'I$' | sort | sed -n 2p) # the zst incr
 timed_restore() { # timed_restore PROGRAM DIR: prints milliseconds
     local program=$1 dir=$2 start end
     as_pg mkdir -p "$dir"
