@@ -24,7 +24,8 @@
 void
 info_size_format(uint64_t size, Buf *out)
 {
-    static const char *const units[] = {"KB", "MB", "GB", "TB"};
+    /* 2.45 has no unit above GB: a petabyte prints as "1048576GB". */
+    static const char *const units[] = {"KB", "MB", "GB"};
     if (size < 1024) {
         buf_printf(out, "%" PRIu64 "B", size);
         return;
@@ -147,7 +148,7 @@ text_status(const InfoStanza *stanza, InfoStatusCode code, Buf *out)
         buf_append_str(out, " (backup/expire running)");
     buf_append_char(out, '\n');
 
-    if (code == INFO_STATUS_MIXED) {
+    if (code == INFO_STATUS_MIXED || code == INFO_STATUS_DB_MISMATCH) {
         for (size_t r = 0; r < stanza->repo_count; r++) {
             const InfoRepoState *repo = &stanza->repos[r];
             if (repo->code == INFO_STATUS_OK)
@@ -174,36 +175,126 @@ text_cipher(const InfoStanza *stanza, Buf *out)
         buf_printf(out, "        repo%u: %s\n", stanza->repos[r].key, cipher_name(stanza->repos[r].cipher));
 }
 
-/* WAL min/max of the current archive id over all loaded repos. */
-static void
-text_wal(const InfoStanza *stanza, Buf *out)
+/* One database of the stanza: a (system id, version) pair found in the db history of a reported repo. */
+typedef struct DbKey {
+    uint64_t system_id;
+    const char *version;
+} DbKey;
+
+static bool
+db_key_equal(DbKey key, uint64_t system_id, const char *version)
 {
-    const char *version = NULL, *min = NULL, *max = NULL;
+    return key.system_id == system_id && strcmp(key.version, version) == 0;
+}
+
+/* The databases of the stanza in order of first appearance (repos in key order, each history oldest first);
+ * *current is the index of the current database of the first reported repo. Caller frees. */
+static DbKey *
+stanza_dbs(const InfoStanza *stanza, size_t *count, size_t *current)
+{
+    DbKey *keys = NULL;
+    bool have_current = false;
+    *count = 0;
+    *current = 0;
     for (size_t r = 0; r < stanza->repo_count; r++) {
         const InfoRepoState *repo = &stanza->repos[r];
-        if (!repo->loaded)
+        if (!info_repo_reported(repo))
             continue;
-        const InfoArchiveHistory *current = info_archive_current(&repo->archive);
-        if (current == NULL)
-            continue;
-        if (version == NULL)
-            version = current->version;
-        for (size_t w = 0; w < repo->wal_count; w++) {
-            if (repo->wal[w].history_id != current->id || repo->wal[w].min == NULL)
-                continue;
-            if (min == NULL || strcmp(repo->wal[w].min, min) < 0)
-                min = repo->wal[w].min;
-            if (max == NULL || strcmp(repo->wal[w].max, max) > 0)
-                max = repo->wal[w].max;
+        const InfoBackupHistory *repo_current = info_backup_current(&repo->backup);
+        for (size_t h = 0; h < repo->backup.history_count; h++) {
+            const InfoBackupHistory *history = &repo->backup.history[h];
+            size_t index = 0;
+            while (index < *count && !db_key_equal(keys[index], history->system_id, history->version))
+                index++;
+            if (index == *count) {
+                keys = mem_realloc(keys, (*count + 1) * sizeof(DbKey));
+                keys[(*count)++] = (DbKey){history->system_id, history->version};
+            }
+            if (!have_current && history == repo_current) {
+                *current = index;
+                have_current = true;
+            }
         }
     }
-    if (version == NULL)
+    return keys;
+}
+
+/* The WAL min/max of one database over the reported repos (min NULL when none). */
+static void
+db_wal_range(const InfoStanza *stanza, DbKey key, const char **min, const char **max)
+{
+    *min = NULL;
+    *max = NULL;
+    for (size_t r = 0; r < stanza->repo_count; r++) {
+        const InfoRepoState *repo = &stanza->repos[r];
+        if (!info_repo_reported(repo))
+            continue;
+        for (size_t w = 0; w < repo->wal_count; w++) {
+            const InfoArchiveHistory *history = NULL;
+            for (size_t h = 0; h < repo->archive.history_count; h++)
+                if (repo->archive.history[h].id == repo->wal[w].history_id)
+                    history = &repo->archive.history[h];
+            if (history == NULL || repo->wal[w].min == NULL || !db_key_equal(key, history->system_id, history->version))
+                continue;
+            if (*min == NULL || strcmp(repo->wal[w].min, *min) < 0)
+                *min = repo->wal[w].min;
+            if (*max == NULL || strcmp(repo->wal[w].max, *max) > 0)
+                *max = repo->wal[w].max;
+        }
+    }
+}
+
+/* Whether a listed backup was taken from database `key` (its db-id in its repo's backup.info history). */
+static bool
+backup_of_db(const BackupRef *ref, DbKey key)
+{
+    const InfoBackup *backup = &ref->repo->backup;
+    for (size_t h = 0; h < backup->history_count; h++)
+        if (backup->history[h].id == ref->entry->db_id)
+            return db_key_equal(key, backup->history[h].system_id, backup->history[h].version);
+    return false;
+}
+
+static void text_backup(const BackupRef *ref, bool detail, Buf *out);
+
+/* One "db (prior)" / "db (current)" block: WAL range and the backups of that database. A prior database with
+ * neither WAL nor listed backups is left out. */
+static void
+text_db_block(const InfoStanza *stanza, DbKey key, bool current, const BackupRef *refs, size_t ref_count,
+              bool detail, Buf *out)
+{
+    const char *min, *max;
+    db_wal_range(stanza, key, &min, &max);
+    size_t backups = 0;
+    for (size_t i = 0; i < ref_count; i++)
+        backups += backup_of_db(&refs[i], key) ? 1 : 0;
+    if (!current && min == NULL && backups == 0)
         return;
-    buf_append_str(out, "\n    db (current)\n");
+    buf_printf(out, "\n    db (%s)\n", current ? "current" : "prior");
     if (min != NULL)
-        buf_printf(out, "        wal archive min/max (%s): %s/%s\n", version, min, max);
+        buf_printf(out, "        wal archive min/max (%s): %s/%s\n", key.version, min, max);
     else
-        buf_printf(out, "        wal archive min/max (%s): none present\n", version);
+        buf_printf(out, "        wal archive min/max (%s): none present\n", key.version);
+    for (size_t i = 0; i < ref_count; i++)
+        if (backup_of_db(&refs[i], key))
+            text_backup(&refs[i], detail, out);
+}
+
+/* Prior databases in order of appearance, then the current one. */
+static void
+text_dbs(const InfoReport *report, const InfoStanza *stanza, Buf *out)
+{
+    size_t db_count = 0, current = 0, ref_count = 0;
+    DbKey *dbs = stanza_dbs(stanza, &db_count, &current);
+    BackupRef *refs = stanza_backups(report, stanza, &ref_count);
+    bool detail = report->request->set != NULL;
+    for (size_t d = 0; d < db_count; d++)
+        if (d != current)
+            text_db_block(stanza, dbs[d], false, refs, ref_count, detail, out);
+    if (db_count > 0)
+        text_db_block(stanza, dbs[current], true, refs, ref_count, detail, out);
+    free(refs);
+    free(dbs);
 }
 
 static void
@@ -275,12 +366,7 @@ text_stanza(const InfoReport *report, const InfoStanza *stanza, Buf *out)
     text_cipher(stanza, out);
     if (code == INFO_STATUS_MISSING_STANZA_DATA || code == INFO_STATUS_BACKUP_MISSING || code == INFO_STATUS_OTHER)
         return;
-    text_wal(stanza, out);
-    size_t count = 0;
-    BackupRef *refs = stanza_backups(report, stanza, &count);
-    for (size_t i = 0; i < count; i++)
-        text_backup(&refs[i], report->request->set != NULL, out);
-    free(refs);
+    text_dbs(report, stanza, out);
 }
 
 void
@@ -380,6 +466,23 @@ json_backup(const BackupRef *ref, bool detail)
     return backup;
 }
 
+/* An archive id is listed when it holds WAL, or when it is the repo's current database (backup.info). */
+static bool
+wal_listed(const InfoRepoState *repo, const InfoWalRange *wal)
+{
+    if (wal->min != NULL)
+        return true;
+    const InfoBackupHistory *current = info_backup_current(&repo->backup);
+    if (current == NULL)
+        return false;
+    for (size_t h = 0; h < repo->archive.history_count; h++) {
+        const InfoArchiveHistory *history = &repo->archive.history[h];
+        if (history->id == wal->history_id)
+            return history->system_id == current->system_id && strcmp(history->version, current->version) == 0;
+    }
+    return false;
+}
+
 static JsonValue *
 json_stanza(const InfoReport *report, const InfoStanza *stanza)
 {
@@ -389,8 +492,10 @@ json_stanza(const InfoReport *report, const InfoStanza *stanza)
 
     for (size_t r = 0; r < stanza->repo_count; r++) {
         const InfoRepoState *repo = &stanza->repos[r];
-        if (repo->loaded && (repo->code == INFO_STATUS_OK || repo->code == INFO_STATUS_NO_BACKUP)) {
+        if (info_repo_reported(repo)) {
             for (size_t w = 0; w < repo->wal_count; w++) {
+                if (!wal_listed(repo, &repo->wal[w]))
+                    continue;
                 JsonValue *range = json_object();
                 json_object_set(range, "database", json_database(repo->wal[w].history_id, repo->key));
                 json_object_set(range, "id", json_string(repo->wal[w].archive_id));
