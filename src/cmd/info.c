@@ -121,13 +121,13 @@ db_listed(const ManifestDb *db)
 /* Text                                                                                                             */
 /* ------------------------------------------------------------------------------------------------------------------ */
 static void
-text_error_lines(const char *text, Buf *out)
+text_error_lines(const char *text, const char *indent, Buf *out)
 {
     const char *line = text;
     while (*line != '\0') {
         const char *end = strchr(line, '\n');
         size_t length = end != NULL ? (size_t)(end - line) : strlen(line);
-        buf_append_str(out, "            ");
+        buf_append_str(out, indent);
         buf_append(out, line, length);
         buf_append_char(out, '\n');
         line += length + (end != NULL ? 1 : 0);
@@ -156,10 +156,10 @@ text_status(const InfoStanza *stanza, InfoStatusCode code, Buf *out)
             else
                 buf_printf(out, "        repo%u: error (%s)\n", repo->key, info_status_message(repo->code));
             if (repo->code == INFO_STATUS_OTHER && repo->error_text != NULL)
-                text_error_lines(repo->error_text, out);
+                text_error_lines(repo->error_text, "               ", out); /* 15 spaces under a repo line */
         }
     } else if (code == INFO_STATUS_OTHER && stanza->repo_count > 0 && stanza->repos[0].error_text != NULL) {
-        text_error_lines(stanza->repos[0].error_text, out);
+        text_error_lines(stanza->repos[0].error_text, "            ", out);
     }
 }
 
@@ -258,7 +258,7 @@ backup_of_db(const BackupRef *ref, DbKey key)
 static void text_backup(const BackupRef *ref, bool detail, Buf *out);
 
 /* One "db (prior)" / "db (current)" block: WAL range and the backups of that database. A prior database with
- * neither WAL nor listed backups is left out. */
+ * neither WAL nor listed backups is left out; with --set, every database without the backup is. */
 static void
 text_db_block(const InfoStanza *stanza, DbKey key, bool current, const BackupRef *refs, size_t ref_count,
               bool detail, Buf *out)
@@ -268,7 +268,7 @@ text_db_block(const InfoStanza *stanza, DbKey key, bool current, const BackupRef
     size_t backups = 0;
     for (size_t i = 0; i < ref_count; i++)
         backups += backup_of_db(&refs[i], key) ? 1 : 0;
-    if (!current && min == NULL && backups == 0)
+    if ((detail || !current) && backups == 0 && (detail || min == NULL))
         return;
     buf_printf(out, "\n    db (%s)\n", current ? "current" : "prior");
     if (min != NULL)

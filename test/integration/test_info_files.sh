@@ -81,7 +81,7 @@ assert_eq "repo1: manifests of every compress type compared" \
 subpass=$(decrypt "$FIXTURE_CIPHER_PASS" "$FIX/repo2/backup/demo/backup.info" |
     sed -n 's/^cipher-pass="\(.*\)"$/\1/p')
 [ -n "$subpass" ] || bail_out "cannot read the manifest subpass of repo2/backup/demo/backup.info"
-as_pg cp -a "$FIX/repo2" "$WORK/repo2-resaved"
+fixture_copy_meta "$FIX/repo2" "$WORK/repo2-resaved"
 count=0
 failed=()
 for file in $(repo_files "$FIX/repo2"); do
@@ -139,7 +139,7 @@ repo_digest() { # repo_digest REPO: sha1 of every file (path-sorted), plus the l
     (cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha1sum && find . -printf '%M %p\n' | sort)
 }
 scratch_repo() { # scratch_repo NAME: copy repo1 to $WORK/NAME and print a config for it
-    as_pg cp -a "$FIX/repo1" "$WORK/$1"
+    fixture_copy_meta "$FIX/repo1" "$WORK/$1"
     sed "s|^repo1-path=.*|repo1-path=$WORK/$1|" "$C/plain.conf" >"$WORK/$1.conf"
     chmod 0644 "$WORK/$1.conf"
     echo "$WORK/$1.conf"
