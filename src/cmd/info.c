@@ -297,6 +297,55 @@ text_dbs(const InfoReport *report, const InfoStanza *stanza, Buf *out)
     free(dbs);
 }
 
+static bool
+target_is_tablespace(const ManifestTarget *target)
+{
+    return target->tablespace_id != NULL;
+}
+
+/* A link of pg_data other than a tablespace (a directory or file symlink). */
+static bool
+target_is_link(const ManifestTarget *target)
+{
+    return target->type != NULL && strcmp(target->type, "link") == 0 && target->tablespace_id == NULL;
+}
+
+/* The link name as 2.45 shows it: the target name without "pg_data/". */
+static const char *
+target_link_name(const ManifestTarget *target)
+{
+    return strncmp(target->name, "pg_data/", 8) == 0 ? target->name + 8 : target->name;
+}
+
+/* The link destination: the path, plus "/<file>" for a link to a file (owned by the caller). */
+static char *
+target_destination(const ManifestTarget *target)
+{
+    return target->file != NULL ? mem_printf("%s/%s", target->path, target->file) : mem_strdup(target->path);
+}
+
+static void
+text_targets(const Manifest *manifest, bool tablespaces, Buf *out)
+{
+    bool header = false;
+    for (size_t t = 0; t < manifest->target_count; t++) {
+        const ManifestTarget *target = &manifest->targets[t];
+        if (tablespaces ? !target_is_tablespace(target) : !target_is_link(target))
+            continue;
+        if (!header) {
+            buf_append_str(out, tablespaces ? "            tablespaces:\n" : "            symlinks:\n");
+            header = true;
+        }
+        char *destination = target_destination(target);
+        if (tablespaces)
+            buf_printf(out, "                %s (%s) => %s\n", target->tablespace_name, target->tablespace_id,
+                       destination);
+        else
+            buf_printf(out, "                %s => %s\n", target_link_name(target), destination);
+        free(destination);
+    }
+}
+
 static void
 text_backup_detail(const InfoRepoState *repo, Buf *out)
 {
@@ -312,6 +361,8 @@ text_backup_detail(const InfoRepoState *repo, Buf *out)
     if (listed == 0)
         buf_append_str(out, "none");
     buf_append_char(out, '\n');
+    text_targets(manifest, false, out);
+    text_targets(manifest, true, out);
     if (manifest->annotation != NULL && manifest->annotation->type == JSON_OBJECT &&
         manifest->annotation->u.object.count > 0) {
         buf_append_str(out, "            annotation(s)\n");
@@ -416,6 +467,32 @@ json_copy(const JsonValue *value)
     return copy;
 }
 
+/* "link" / "tablespace" of a backup with --set: an array, or null when the manifest has none. */
+static JsonValue *
+json_targets(const Manifest *manifest, bool tablespaces)
+{
+    JsonValue *list = NULL;
+    for (size_t t = 0; t < manifest->target_count; t++) {
+        const ManifestTarget *target = &manifest->targets[t];
+        if (tablespaces ? !target_is_tablespace(target) : !target_is_link(target))
+            continue;
+        if (list == NULL)
+            list = json_array();
+        JsonValue *item = json_object();
+        char *destination = target_destination(target);
+        json_object_set(item, "destination", json_string(destination));
+        free(destination);
+        if (tablespaces) {
+            json_object_set(item, "name", json_string(target->tablespace_name));
+            json_object_set(item, "oid", json_uint(strtoull(target->tablespace_id, NULL, 10)));
+        } else {
+            json_object_set(item, "name", json_string(target_link_name(target)));
+        }
+        json_array_add(list, item);
+    }
+    return list != NULL ? list : json_null();
+}
+
 static JsonValue *
 json_backup(const BackupRef *ref, bool detail)
 {
@@ -446,7 +523,7 @@ json_backup(const BackupRef *ref, bool detail)
     json_object_set(backup, "info", info);
     json_object_set(backup, "label", json_string(entry->label));
     if (detail && ref->repo->has_manifest)
-        json_object_set(backup, "link", json_null());
+        json_object_set(backup, "link", json_targets(&ref->repo->manifest, false));
     json_object_set(backup, "lsn",
                     json_pair("start", json_string_or_null(entry->lsn_start), "stop", json_string_or_null(entry->lsn_stop)));
     json_object_set(backup, "prior", json_string_or_null(entry->prior));
@@ -459,7 +536,7 @@ json_backup(const BackupRef *ref, bool detail)
         json_object_set(backup, "reference", json_null());
     }
     if (detail && ref->repo->has_manifest)
-        json_object_set(backup, "tablespace", json_null());
+        json_object_set(backup, "tablespace", json_targets(&ref->repo->manifest, true));
     json_object_set(backup, "timestamp",
                     json_pair("start", json_int(entry->timestamp_start), "stop", json_int(entry->timestamp_stop)));
     json_object_set(backup, "type", json_string(backup_type_name(entry->type)));
