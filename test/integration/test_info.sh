@@ -51,6 +51,10 @@ compare_info "plain, --type=incr" "$C/plain.conf" --stanza=demo --type=incr
 for label in $(labels "$C/plain.conf" --stanza=demo); do
     compare_info "plain, --set=$label" "$C/plain.conf" --stanza=demo --set="$label"
 done
+# The comparisons above cover a backup with a tablespace and a link (the fixture's last full): make sure they did.
+last=$(labels "$C/plain.conf" --stanza=demo | tail -1)
+assert_eq "the last fixture backup lists a symlink and a tablespace" "symlinks: tablespaces:" \
+    "$(run_pgbackrest "$C/plain.conf" --stanza=demo --set="$last" info | grep -oE '(symlinks|tablespaces):' | tr '\n' ' ' | sed 's/ $//')"
 compare_info "plain, --set of a missing backup" "$C/plain.conf" --stanza=demo --set=20200101-000000F
 
 # Encrypted repo, alone and beside the plain one.
