@@ -7,3 +7,4 @@ libgaiarest_a_SOURCES += \
 	src/cmd/version.c
 noinst_HEADERS += \
 	src/cmd/command.h
+libgaiarest_a_SOURCES += src/cmd/backup.c

@@ -6,3 +6,6 @@ TESTS += test/unit/test_lock
 test_unit_test_lock_SOURCES = test/unit/test_lock.c
 test_unit_test_lock_CFLAGS = $(GAIA_UNIT_CFLAGS)
 test_unit_test_lock_LDADD = $(GAIA_UNIT_LIBS)
+libgaiarest_a_SOURCES += src/engine/ops/backup.c src/engine/ops/backup_file.c
+noinst_HEADERS += src/engine/ops/backup.h src/engine/ops/backup_file.h
+TESTS += test/integration/test_backup.sh
