@@ -1,7 +1,10 @@
 /* backup: online backup into a repository (see backup.h). */
 #include "engine/ops/backup.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -465,6 +468,34 @@ backup_repo_file(const BackupState *state, const char *name)
                           : mem_printf("%s/%s", state->backup_path, name);
 }
 
+/* Small files travel in batches, so that a cluster of many small files does not pay a thread hand-off per file. */
+#define BACKUP_BATCH_BYTES ((uint64_t)4 << 20)
+#define BACKUP_BATCH_FILES 128
+
+typedef struct BackupBatch {
+    BackupFileJob **jobs;
+    size_t count;
+} BackupBatch;
+
+/* Run every job of a batch in turn (a PoolJobRun); stops at the first failure. */
+static int
+backup_batch_run(void *shared, void *batch_pointer)
+{
+    BackupBatch *batch = batch_pointer;
+    for (size_t i = 0; i < batch->count; i++)
+        TRY(backup_file_run(shared, batch->jobs[i]));
+    return 0;
+}
+
+static void
+backup_batch_free(BackupBatch *batch)
+{
+    for (size_t i = 0; i < batch->count; i++)
+        backup_file_job_free(batch->jobs[i]);
+    free(batch->jobs);
+    free(batch);
+}
+
 typedef struct JobSort {
     BackupFileJob *job;
     uint64_t size;
@@ -609,17 +640,44 @@ backup_jobs_make(BackupState *state, size_t *count)
 static int
 backup_result_take(BackupState *state, PoolResult *result, int *status)
 {
-    BackupFileJob *job = result->job;
+    BackupBatch *batch = result->job;
     if (result->status != 0) {
         if (*status == 0) {
             err_set(result->code, "%s", result->message != NULL ? result->message : "backup file job failed");
             *status = -1;
         }
-    } else if (*status == 0 && backup_job_done(state, job) < 0)
-        *status = -1;
+    } else {
+        for (size_t i = 0; i < batch->count && *status == 0; i++)
+            if (backup_job_done(state, batch->jobs[i]) < 0)
+                *status = -1;
+    }
     pool_result_clear(result);
-    backup_file_job_free(job);
+    backup_batch_free(batch);
     return *status;
+}
+
+/* Group the jobs (largest first) into batches of at most BACKUP_BATCH_BYTES / BACKUP_BATCH_FILES. */
+static BackupBatch **
+backup_batches_make(BackupFileJob **jobs, size_t count, const Manifest *manifest, size_t *batch_count)
+{
+    BackupBatch **batches = mem_calloc(count + 1, sizeof(BackupBatch *));
+    size_t n = 0;
+    for (size_t i = 0; i < count;) {
+        BackupBatch *batch = mem_calloc(1, sizeof(BackupBatch));
+        size_t first = i;
+        uint64_t bytes = 0;
+        while (i < count && (i == first || (bytes + manifest->files[jobs[i]->file_index].size <= BACKUP_BATCH_BYTES &&
+                                             i - first < BACKUP_BATCH_FILES))) {
+            bytes += manifest->files[jobs[i]->file_index].size;
+            i++;
+        }
+        batch->count = i - first;
+        batch->jobs = mem_calloc(batch->count, sizeof(BackupFileJob *));
+        memcpy(batch->jobs, jobs + first, batch->count * sizeof(BackupFileJob *));
+        batches[n++] = batch;
+    }
+    *batch_count = n;
+    return batches;
 }
 
 static int
@@ -628,24 +686,27 @@ backup_copy_files(BackupState *state, const BackupFileShared *shared)
     size_t count = 0;
     BackupFileJob **jobs = backup_jobs_make(state, &count);
     state->file_removed = mem_calloc(state->manifest.file_count + 1, sizeof(bool));
+    size_t batch_count = 0;
+    BackupBatch **batches = backup_batches_make(jobs, count, &state->manifest, &batch_count);
+    free(jobs);
 
     PoolConfig config = {state->options->process_max > 0 ? state->options->process_max : 1, 0, (void *)shared, NULL,
-                         NULL, backup_file_run};
+                         NULL, backup_batch_run};
     Pool *pool = NULL;
     if (pool_new(&config, &pool) < 0) {
-        for (size_t i = 0; i < count; i++)
-            backup_file_job_free(jobs[i]);
-        free(jobs);
+        for (size_t i = 0; i < batch_count; i++)
+            backup_batch_free(batches[i]);
+        free(batches);
         return -1;
     }
     int status = 0;
     PoolResult result;
-    for (size_t i = 0; i < count; i++) {
+    for (size_t i = 0; i < batch_count; i++) {
         if (status != 0) {
-            backup_file_job_free(jobs[i]);
+            backup_batch_free(batches[i]);
             continue;
         }
-        pool_submit(pool, jobs[i]);
+        pool_submit(pool, batches[i]);
         while (pool_result_try(pool, &result))
             if (backup_result_take(state, &result, &status) < 0)
                 pool_cancel(pool);
@@ -655,7 +716,7 @@ backup_copy_files(BackupState *state, const BackupFileShared *shared)
         if (backup_result_take(state, &result, &status) < 0)
             pool_cancel(pool);
     pool_free(pool);
-    free(jobs);
+    free(batches);
     return status;
 }
 
@@ -674,6 +735,27 @@ backup_removed_files_drop(BackupState *state)
         manifest->files[kept++] = manifest->files[i];
     }
     manifest->file_count = kept;
+}
+
+/* Make every file of the backup durable at once: the workers write without fsync, and one syncfs() of the
+ * repository's file system costs one journal commit instead of one per file. Only for local repositories (object
+ * stores make an upload durable when it completes). */
+static int
+backup_repo_sync(BackupState *state)
+{
+    if (!storage_feature(state->repo.storage, STORAGE_FEATURE_PATH_SYNC))
+        return 0;
+    char *path = storage_path(state->repo.storage, state->backup_path);
+    if (path == NULL)
+        return -1;
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int result = 0;
+    if (fd < 0 || syncfs(fd) != 0)
+        result = err_set_errno(ERR_PATH_SYNC, errno, "unable to sync the file system of path '%s'", path);
+    if (fd >= 0)
+        close(fd);
+    free(path);
+    return result;
 }
 
 /* --- stop, backup_label, archive --- */
@@ -936,6 +1018,7 @@ backup_execute(BackupState *state)
     TRY(backup_stop(state, &shared));
     if (state->options->archive_check)
         TRY(backup_archive_wait(state));
+    TRY(backup_repo_sync(state));
     TRY(backup_finish(state));
 
     LOG_INFO("new backup label = %s", state->label);

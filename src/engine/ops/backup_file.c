@@ -110,6 +110,7 @@ backup_write_options(void)
 {
     StorageWriteOptions options = storage_write_options_default();
     options.atomic = false;   /* backup files are written in place; the manifest says what is complete */
+    options.sync_file = false; /* one syncfs() for the whole backup (backup.c) instead of one journal commit per file */
     options.sync_path = false;
     return options;
 }
