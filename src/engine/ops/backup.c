@@ -496,8 +496,10 @@ backup_batch_free(BackupBatch *batch)
     free(batch);
 }
 
+/* The files to copy, largest first (indexes only: jobs are made when submitted, so their memory follows the jobs
+ * in flight, not the number of files). */
 typedef struct JobSort {
-    BackupFileJob *job;
+    size_t index;
     uint64_t size;
     const char *name;
 } JobSort;
@@ -603,38 +605,44 @@ backup_job_done(BackupState *state, BackupFileJob *job)
     return 0;
 }
 
-/* The jobs of this backup, largest first. */
-static BackupFileJob **
-backup_jobs_make(BackupState *state, size_t *count)
+/* The files to copy, sorted largest first; adds their sizes to size_total. */
+static size_t *
+backup_files_order(BackupState *state, size_t *count)
 {
     Manifest *manifest = &state->manifest;
     JobSort *sort = mem_calloc(manifest->file_count + 1, sizeof(JobSort));
     size_t n = 0;
     for (size_t i = 0; i < manifest->file_count; i++) {
-        ManifestFile *file = &manifest->files[i];
-        bool referenced = file->reference != NULL;
-        if (referenced && !state->delta)
+        const ManifestFile *file = &manifest->files[i];
+        if (file->reference != NULL && !state->delta)
             continue;
-        BackupFileJob *job = mem_calloc(1, sizeof(BackupFileJob));
-        job->file_index = i;
-        job->pg_file = manifest_build_pg_file(state->options->pg_path, file->name);
-        job->repo_file = backup_repo_file(state, file->name);
-        job->page_check = state->checksum_page && manifest_build_page_candidate(file->name, state->tablespace_dir);
-        job->segment_no = manifest_build_segment_no(file->name);
-        if (referenced) {
-            job->delta_check = true;
-            memcpy(job->checksum, file->has_checksum ? file->checksum : MANIFEST_SHA1_EMPTY, sizeof(job->checksum));
-        }
         state->size_total += file->size;
-        sort[n++] = (JobSort){job, file->size, file->name};
+        sort[n++] = (JobSort){i, file->size, file->name};
     }
     qsort(sort, n, sizeof(JobSort), job_sort_compare);
-    BackupFileJob **jobs = mem_calloc(n + 1, sizeof(BackupFileJob *));
+    size_t *order = mem_calloc(n + 1, sizeof(size_t));
     for (size_t i = 0; i < n; i++)
-        jobs[i] = sort[i].job;
+        order[i] = sort[i].index;
     free(sort);
     *count = n;
-    return jobs;
+    return order;
+}
+
+static BackupFileJob *
+backup_job_new(BackupState *state, size_t index)
+{
+    const ManifestFile *file = &state->manifest.files[index];
+    BackupFileJob *job = mem_calloc(1, sizeof(BackupFileJob));
+    job->file_index = index;
+    job->pg_file = manifest_build_pg_file(state->options->pg_path, file->name);
+    job->repo_file = backup_repo_file(state, file->name);
+    job->page_check = state->checksum_page && manifest_build_page_candidate(file->name, state->tablespace_dir);
+    job->segment_no = manifest_build_segment_no(file->name);
+    if (file->reference != NULL) {
+        job->delta_check = true;
+        memcpy(job->checksum, file->has_checksum ? file->checksum : MANIFEST_SHA1_EMPTY, sizeof(job->checksum));
+    }
+    return job;
 }
 
 static int
@@ -656,57 +664,43 @@ backup_result_take(BackupState *state, PoolResult *result, int *status)
     return *status;
 }
 
-/* Group the jobs (largest first) into batches of at most BACKUP_BATCH_BYTES / BACKUP_BATCH_FILES. */
-static BackupBatch **
-backup_batches_make(BackupFileJob **jobs, size_t count, const Manifest *manifest, size_t *batch_count)
+/* The next batch from order[*next]: one large file, or small files up to BACKUP_BATCH_BYTES / BACKUP_BATCH_FILES. */
+static BackupBatch *
+backup_batch_next(BackupState *state, const size_t *order, size_t count, size_t *next)
 {
-    BackupBatch **batches = mem_calloc(count + 1, sizeof(BackupBatch *));
-    size_t n = 0;
-    for (size_t i = 0; i < count;) {
-        BackupBatch *batch = mem_calloc(1, sizeof(BackupBatch));
-        size_t first = i;
-        uint64_t bytes = 0;
-        while (i < count && (i == first || (bytes + manifest->files[jobs[i]->file_index].size <= BACKUP_BATCH_BYTES &&
-                                             i - first < BACKUP_BATCH_FILES))) {
-            bytes += manifest->files[jobs[i]->file_index].size;
-            i++;
-        }
-        batch->count = i - first;
-        batch->jobs = mem_calloc(batch->count, sizeof(BackupFileJob *));
-        memcpy(batch->jobs, jobs + first, batch->count * sizeof(BackupFileJob *));
-        batches[n++] = batch;
+    BackupBatch *batch = mem_calloc(1, sizeof(BackupBatch));
+    batch->jobs = mem_calloc(BACKUP_BATCH_FILES, sizeof(BackupFileJob *));
+    uint64_t bytes = 0;
+    while (*next < count && batch->count < BACKUP_BATCH_FILES) {
+        uint64_t size = state->manifest.files[order[*next]].size;
+        if (batch->count > 0 && bytes + size > BACKUP_BATCH_BYTES)
+            break;
+        batch->jobs[batch->count++] = backup_job_new(state, order[*next]);
+        bytes += size;
+        (*next)++;
     }
-    *batch_count = n;
-    return batches;
+    return batch;
 }
 
 static int
 backup_copy_files(BackupState *state, const BackupFileShared *shared)
 {
     size_t count = 0;
-    BackupFileJob **jobs = backup_jobs_make(state, &count);
+    size_t *order = backup_files_order(state, &count);
     state->file_removed = mem_calloc(state->manifest.file_count + 1, sizeof(bool));
-    size_t batch_count = 0;
-    BackupBatch **batches = backup_batches_make(jobs, count, &state->manifest, &batch_count);
-    free(jobs);
 
     PoolConfig config = {state->options->process_max > 0 ? state->options->process_max : 1, 0, (void *)shared, NULL,
                          NULL, backup_batch_run};
     Pool *pool = NULL;
     if (pool_new(&config, &pool) < 0) {
-        for (size_t i = 0; i < batch_count; i++)
-            backup_batch_free(batches[i]);
-        free(batches);
+        free(order);
         return -1;
     }
     int status = 0;
     PoolResult result;
-    for (size_t i = 0; i < batch_count; i++) {
-        if (status != 0) {
-            backup_batch_free(batches[i]);
-            continue;
-        }
-        pool_submit(pool, batches[i]);
+    size_t next = 0;
+    while (next < count && status == 0) {
+        pool_submit(pool, backup_batch_next(state, order, count, &next));
         while (pool_result_try(pool, &result))
             if (backup_result_take(state, &result, &status) < 0)
                 pool_cancel(pool);
@@ -716,7 +710,7 @@ backup_copy_files(BackupState *state, const BackupFileShared *shared)
         if (backup_result_take(state, &result, &status) < 0)
             pool_cancel(pool);
     pool_free(pool);
-    free(batches);
+    free(order);
     return status;
 }
 
