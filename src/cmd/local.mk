@@ -1,10 +1,18 @@
 # src/cmd: one file per command plus the dispatch table (command.c).
 libgaiarest_a_SOURCES += \
+	src/cmd/check.c \
 	src/cmd/command.c \
 	src/cmd/help.c \
+	src/cmd/stanza_create.c \
+	src/cmd/stanza_delete.c \
+	src/cmd/stanza_upgrade.c \
 	src/cmd/start.c \
 	src/cmd/stop.c \
 	src/cmd/version.c
 noinst_HEADERS += \
 	src/cmd/command.h
+# info (branch info)
+libgaiarest_a_SOURCES += src/cmd/info.c
+noinst_HEADERS += src/cmd/info.h
+# backup (branch backup)
 libgaiarest_a_SOURCES += src/cmd/backup.c

@@ -85,6 +85,18 @@ lib_init() {
     trap lib_cleanup EXIT
     trap 'exit 130' INT TERM
     export GAIA_TMP
+    lib_install_binary
+}
+
+# The postgres OS user runs gaiarest (archive_command, tests), but the build directory may sit where it cannot
+# go (a clone under /root): run a copy from the per-run directory instead.
+lib_install_binary() {
+    local source
+    source=$(command -v "$GAIAREST" 2>/dev/null) || return 0
+    mkdir -p "$GAIA_TMP/bin"
+    install -m 0755 "$source" "$GAIA_TMP/bin/gaiarest" || bail_out "cannot copy $source into $GAIA_TMP/bin"
+    GAIAREST="$GAIA_TMP/bin/gaiarest"
+    export GAIAREST
 }
 
 # ---------------------------------------------------------------------------------------------------------------------
