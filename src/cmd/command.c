@@ -15,7 +15,7 @@
 static const CommandFunction command_table[CMD_COUNT] = {
     [CMD_ARCHIVE_GET] = NULL,
     [CMD_ARCHIVE_PUSH] = NULL,
-    [CMD_BACKUP] = NULL,
+    [CMD_BACKUP] = cmd_backup,
     [CMD_CHECK] = cmd_check,
     [CMD_EXPIRE] = NULL,
     [CMD_HELP] = cmd_help,

@@ -15,3 +15,5 @@ noinst_HEADERS += \
 # info (branch info)
 libgaiarest_a_SOURCES += src/cmd/info.c
 noinst_HEADERS += src/cmd/info.h
+# backup (branch backup)
+libgaiarest_a_SOURCES += src/cmd/backup.c

@@ -23,3 +23,7 @@ TESTS += test/unit/test_restore
 test_unit_test_restore_SOURCES = test/unit/test_restore.c
 test_unit_test_restore_CFLAGS = $(GAIA_UNIT_CFLAGS)
 test_unit_test_restore_LDADD = $(GAIA_UNIT_LIBS)
+# backup (branch backup)
+libgaiarest_a_SOURCES += src/engine/ops/backup.c src/engine/ops/backup_file.c
+noinst_HEADERS += src/engine/ops/backup.h src/engine/ops/backup_file.h
+TESTS += test/integration/test_backup.sh
