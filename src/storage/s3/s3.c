@@ -34,6 +34,8 @@ typedef struct S3State {
     HttpClient *http;      /* created at the first request */
     HttpTraceCallback trace;
     void *trace_context;
+    HttpHeaderTraceCallback header_trace;
+    void *header_trace_context;
     size_t chunk_size;
 } S3State;
 
@@ -119,6 +121,7 @@ static int s3_http(S3State *s3, HttpClient **client)
     if (s3->http == NULL) {
         TRY(http_client_new(&s3->http_options, &s3->http));
         http_client_trace(s3->http, s3->trace, s3->trace_context);
+        http_client_trace_headers(s3->http, s3->header_trace, s3->header_trace_context);
     }
     *client = s3->http;
     return 0;
@@ -737,4 +740,13 @@ void storage_s3_trace(Storage *storage, HttpTraceCallback callback, void *contex
     s3->trace_context = context;
     if (s3->http != NULL)
         http_client_trace(s3->http, callback, context);
+}
+
+void storage_s3_trace_headers(Storage *storage, HttpHeaderTraceCallback callback, void *context)
+{
+    S3State *s3 = s3_state(storage);
+    s3->header_trace = callback;
+    s3->header_trace_context = context;
+    if (s3->http != NULL)
+        http_client_trace_headers(s3->http, callback, context);
 }
