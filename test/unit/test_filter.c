@@ -16,7 +16,7 @@
 #include "storage/filter/hash.h"
 
 #ifndef SPEC_EXAMPLES_DIR
-#error "SPEC_EXAMPLES_DIR must point at shared/spec/repo-format-examples"
+#error "SPEC_EXAMPLES_DIR must point at test/data/repo-format (the 2.45 examples kept in the repository)"
 #endif
 
 #define EXAMPLE(name) SPEC_EXAMPLES_DIR "/encrypted/" name

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "common/error.h"
+#include "engine/pg/version.h"
 #include "engine/pg/wal.h"
 
 START_TEST(test_file_kind)
@@ -78,7 +79,7 @@ START_TEST(test_header_errors)
     page[2] = 0x02;
     ck_assert_int_eq(wal_header_read(page, sizeof(page), "seg", &header), -1);
     ck_assert_int_eq(err_code(), ERR_VERSION_NOT_SUPPORTED);
-    ck_assert_uint_eq(wal_magic_for_version(150000), 0xD110);
+    ck_assert_uint_eq(pg_version_by_num(150000)->wal_magic, 0xD110);
 }
 END_TEST
 

@@ -6,3 +6,5 @@ TESTS += test/unit/test_lock
 test_unit_test_lock_SOURCES = test/unit/test_lock.c
 test_unit_test_lock_CFLAGS = $(GAIA_UNIT_CFLAGS)
 test_unit_test_lock_LDADD = $(GAIA_UNIT_LIBS)
+libgaiarest_a_SOURCES += src/engine/ops/info.c
+noinst_HEADERS += src/engine/ops/info.h

@@ -51,6 +51,15 @@ pg_version_by_control(uint32_t control_version, uint32_t catalog_version)
     return NULL;
 }
 
+const PgVersion *
+pg_version_by_wal_magic(uint16_t wal_magic)
+{
+    for (size_t i = 0; i < PG_VERSION_COUNT; i++)
+        if (pg_versions[i].wal_magic == wal_magic)
+            return &pg_versions[i];
+    return NULL;
+}
+
 uint32_t
 pg_version_control_version(const char *name)
 {

@@ -25,6 +25,9 @@ const PgVersion *pg_version_by_name(const char *name);
  * version of its development cycle (catalog .. next multiple of 100000), as pgBackRest does for betas. */
 const PgVersion *pg_version_by_control(uint32_t control_version, uint32_t catalog_version);
 
+/* The version whose WAL pages carry this magic, NULL when unknown. */
+const PgVersion *pg_version_by_wal_magic(uint16_t wal_magic);
+
 /* db-control-version for a version string ("15" -> 1300); 0 when unknown. */
 uint32_t pg_version_control_version(const char *name);
 

@@ -6,19 +6,9 @@
 #include <string.h>
 
 #include "common/error.h"
+#include "engine/pg/version.h"
 
 #define XLP_LONG_HEADER 0x0002
-
-typedef struct WalMagic {
-    unsigned pg_version_num;
-    uint16_t magic;
-} WalMagic;
-
-/* The XLOG_PAGE_MAGIC of each PostgreSQL major version gaiarest knows. */
-static const WalMagic wal_magic_table[] = {
-    {90600, 0xD093}, {100000, 0xD097}, {110000, 0xD098}, {120000, 0xD101}, {130000, 0xD106},
-    {140000, 0xD10D}, {150000, 0xD110}, {160000, 0xD113}, {170000, 0xD116}, {180000, 0xD118},
-};
 
 static bool
 is_upper_hex(char c)
@@ -145,16 +135,6 @@ read_u64(const uint8_t *data)
     return (uint64_t)read_u32(data) | ((uint64_t)read_u32(data + 4) << 32);
 }
 
-uint16_t
-wal_magic_for_version(unsigned pg_version_num)
-{
-    for (size_t index = 0; index < sizeof(wal_magic_table) / sizeof(wal_magic_table[0]); index++) {
-        if (wal_magic_table[index].pg_version_num == pg_version_num)
-            return wal_magic_table[index].magic;
-    }
-    return 0;
-}
-
 int
 wal_header_read(const uint8_t *data, size_t size, const char *file, WalHeader *header)
 {
@@ -167,12 +147,9 @@ wal_header_read(const uint8_t *data, size_t size, const char *file, WalHeader *h
                        info);
 
     header->magic = read_u16(data);
-    header->pg_version_num = 0;
-    for (size_t index = 0; index < sizeof(wal_magic_table) / sizeof(wal_magic_table[0]); index++) {
-        if (wal_magic_table[index].magic == header->magic)
-            header->pg_version_num = wal_magic_table[index].pg_version_num;
-    }
-    if (header->pg_version_num == 0)
+    const PgVersion *version = pg_version_by_wal_magic(header->magic);
+    header->pg_version_num = version != NULL ? version->num : 0;
+    if (version == NULL)
         return err_set(ERR_VERSION_NOT_SUPPORTED, "WAL file '%s' has unknown WAL magic 0x%04X", file, header->magic);
 
     header->timeline = read_u32(data + 4);

@@ -64,7 +64,4 @@ typedef struct WalHeader {
  * segment in messages. */
 int wal_header_read(const uint8_t *data, size_t size, const char *file, WalHeader *header);
 
-/* The WAL page magic of a PostgreSQL major version (150000 -> 0xD110); 0 when unknown. */
-uint16_t wal_magic_for_version(unsigned pg_version_num);
-
 #endif

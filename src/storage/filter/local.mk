@@ -15,5 +15,5 @@ TESTS += test/unit/test_filter
 test_unit_test_filter_SOURCES = test/unit/test_filter.c
 test_unit_test_filter_CFLAGS = $(GAIA_UNIT_CFLAGS)
 test_unit_test_filter_CPPFLAGS = $(AM_CPPFLAGS) \
-	-DSPEC_EXAMPLES_DIR='"$(abs_top_srcdir)/../shared/spec/repo-format-examples"'
+	-DSPEC_EXAMPLES_DIR='"$(abs_top_srcdir)/test/data/repo-format"'
 test_unit_test_filter_LDADD = $(GAIA_UNIT_LIBS)
