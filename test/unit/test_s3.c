@@ -225,6 +225,15 @@ START_TEST(test_small_round_trip)
     ck_assert_int_eq(info.type, STORAGE_TYPE_FILE);
     ck_assert_uint_eq(info.size, strlen(text));
     ck_assert_int_gt(info.mtime, 1600000000);
+    /* A prefix with objects under it is a path; a prefix of a key name is not. */
+    ck_assert_int_eq(storage->driver->info(storage, "archive/demo", false, &info), 0);
+    ck_assert(info.exists);
+    ck_assert_int_eq(info.type, STORAGE_TYPE_PATH);
+    ck_assert_int_eq(storage->driver->info(storage, "archive", false, &info), 0);
+    ck_assert(info.exists);
+    ck_assert_int_eq(info.type, STORAGE_TYPE_PATH);
+    ck_assert_int_eq(storage->driver->info(storage, "archive/dem", false, &info), 0);
+    ck_assert(!info.exists);
 
     size_t size;
     uint8_t *data = get(storage, "archive/demo/archive.info", 0, -1, &size);

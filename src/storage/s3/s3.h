@@ -2,8 +2,9 @@
  * s3: the storage driver for S3-compatible object stores (AWS S3, Cloudflare R2), spec sections 1.5 and 8.
  *
  * Keys are the repository paths under the base path with the leading '/' removed. There are no directories
- * (features = 0): path_create and path_sync do nothing, links and move are not supported (NULL), listing a
- * path that has no objects gives no entries rather than ERR_PATH_MISSING, and a recursive list reports
+ * (features = 0): info on a key with no object reports a path (STORAGE_TYPE_PATH) when some object's key
+ * starts with "<key>/" (one extra one-key listing after the 404), path_create and path_sync do nothing, links
+ * and move are not supported (NULL), listing a path that has no objects gives no entries rather than ERR_PATH_MISSING, and a recursive list reports
  * files only. Writes of at most one chunk are a single PUT; larger ones are multipart uploads whose parts
  * are all exactly one chunk except the last, completed at close and aborted when freed unclosed.
  *
