@@ -128,9 +128,17 @@ assert_eq "stall detected within the io-timeout bound ($elapsed s)" 1 "$([ $elap
 assert_err "stall error is a connection error naming the object" "ERROR: [049]: unable to HEAD https://localhost/gaiarest/faults/a/small"
 
 s3_faults "truncate:1:GET:/faults/c/big"
+rm -f "$W/got"
 rc=0; tool "$C/s3.conf" get c/big "$W/got" || rc=$?
-assert_status "body cut halfway fails the read" 1 $rc
-assert_err "error: read error naming the object" "ERROR: [042]: unable to read https://localhost/gaiarest/faults/c/big"
+# When the cut arrives before the driver hands out the first body bytes the request is simply retried (the whole
+# response was already in: a slower build); once bytes went to the reader the read must fail.
+if [ $rc = 0 ]; then
+    tap_ok "body cut halfway: retried before any byte was handed out"
+    assert_eq "content after the retried cut" "$(md5sum <"$W/big")" "$(md5sum <"$W/got")"
+else
+    tap_ok "body cut halfway fails the read"
+    assert_err "error: read error naming the object" "ERROR: [042]: unable to read https://localhost/gaiarest/faults/c/big"
+fi
 
 s3_log_mark
 s3_faults "forbid:1:PUT:/faults/e/"
