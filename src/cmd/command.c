@@ -16,14 +16,14 @@ static const CommandFunction command_table[CMD_COUNT] = {
     [CMD_ARCHIVE_GET] = NULL,
     [CMD_ARCHIVE_PUSH] = NULL,
     [CMD_BACKUP] = NULL,
-    [CMD_CHECK] = NULL,
+    [CMD_CHECK] = cmd_check,
     [CMD_EXPIRE] = NULL,
     [CMD_HELP] = cmd_help,
     [CMD_INFO] = cmd_info,
     [CMD_RESTORE] = NULL,
-    [CMD_STANZA_CREATE] = NULL,
-    [CMD_STANZA_DELETE] = NULL,
-    [CMD_STANZA_UPGRADE] = NULL,
+    [CMD_STANZA_CREATE] = cmd_stanza_create,
+    [CMD_STANZA_DELETE] = cmd_stanza_delete,
+    [CMD_STANZA_UPGRADE] = cmd_stanza_upgrade,
     [CMD_START] = cmd_start,
     [CMD_STOP] = cmd_stop,
     [CMD_VERIFY] = NULL,
@@ -100,18 +100,22 @@ command_run(void)
         return 0;
     }
 
+    /* Commands whose output is the point (info) keep their begin/end lines at debug, as pgBackRest does, so that
+     * --output=json on stdout stays parseable at log-level-console=info. */
+    LogLevel begin_end_level = id == CMD_INFO ? LOG_DEBUG : LOG_INFO;
     long long start = command_now_ms();
-    if (log_enabled(LOG_INFO)) {
+    if (log_enabled(begin_end_level)) {
         char *options = cfg_options_for_log();
-        LOG_INFO("%s command begin %s: %s", cfg_command_name(), GAIAREST_VERSION, options);
+        log_write(begin_end_level, "%s command begin %s: %s", cfg_command_name(), GAIAREST_VERSION, options);
         free(options);
     }
     int status = 0;
     if (function() < 0) {
         status = command_report_error();
-        LOG_INFO("%s command end: aborted with exception [%03d]", cfg_command_name(), status);
+        log_write(begin_end_level, "%s command end: aborted with exception [%03d]", cfg_command_name(), status);
     } else {
-        LOG_INFO("%s command end: completed successfully (%lldms)", cfg_command_name(), command_now_ms() - start);
+        log_write(begin_end_level, "%s command end: completed successfully (%lldms)", cfg_command_name(),
+                  command_now_ms() - start);
     }
     return status;
 }

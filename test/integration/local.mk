@@ -16,3 +16,4 @@ clean-local: clean-local-integration
 clean-local-integration:
 	-rm -rf test/integration/fixture.d test/integration/fixture.d.lock
 .PHONY: clean-local-integration
+TESTS += test/integration/test_stanza.sh test/integration/test_check.sh

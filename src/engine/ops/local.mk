@@ -6,5 +6,13 @@ TESTS += test/unit/test_lock
 test_unit_test_lock_SOURCES = test/unit/test_lock.c
 test_unit_test_lock_CFLAGS = $(GAIA_UNIT_CFLAGS)
 test_unit_test_lock_LDADD = $(GAIA_UNIT_LIBS)
+# stanza, check (stanza-create/upgrade/delete and check)
+libgaiarest_a_SOURCES += src/engine/ops/stanza.c src/engine/ops/check.c
+noinst_HEADERS += src/engine/ops/stanza.h src/engine/ops/check.h
+check_PROGRAMS += test/unit/test_stanza
+TESTS += test/unit/test_stanza
+test_unit_test_stanza_SOURCES = test/unit/test_stanza.c
+test_unit_test_stanza_CFLAGS = $(GAIA_UNIT_CFLAGS)
+test_unit_test_stanza_LDADD = $(GAIA_UNIT_LIBS)
 libgaiarest_a_SOURCES += src/engine/ops/info.c
 noinst_HEADERS += src/engine/ops/info.h
