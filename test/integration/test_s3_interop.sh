@@ -26,12 +26,12 @@ chmod 0777 "$W"
 s3_conf "$C/s3.conf" /interop "" "repo1-storage-upload-chunk-size=256KiB" "compress-type=none" "start-fast=y" \
     "archive-check=y"
 pg_start demo "pgbackrest --config=$C/s3.conf --stanza=demo archive-push %p"
-{
-    echo "[demo]"
+for stanza in demo gaia stock2; do
+    echo "[$stanza]"
     echo "pg1-path=$(pg_data demo)"
     echo "pg1-port=$(pg_port demo)"
     echo "pg1-socket-path=$(pg_sock demo)"
-} >>"$C/s3.conf"
+done >>"$C/s3.conf"
 
 control() { # control FIELD: a value of pg_controldata
     as_pg "$PG_BIN/pg_controldata" -D "$(pg_data demo)" | sed -n "s/^$1: *//p"
@@ -140,5 +140,28 @@ assert_eq "stock sees the new stanza's database and status" "$SYSTEM_ID 2" \
 run_pgbackrest "$C/s3.conf" --stanza=demo repo-get archive/demo/archive.info >"$W/demo-archive.info"
 assert_file_eq "gaiarest's new archive.info equals the one stock stanza-create wrote" "$W/demo-archive.info" \
     "$W/fresh-archive.info"
+
+# gaiarest stanza-create on S3 against stock's for the same cluster: the same bytes.
+s3_log_mark
+rc=0; run gaia-create run_gaiarest "$C/s3.conf" --stanza=gaia stanza-create || rc=$?
+assert_status "gaiarest stanza-create on S3" 0 $rc
+assert_eq "gaiarest stanza-create requests: signatures verified, Content-MD5 on every body" "" \
+    "$(s3_log_check md5=1 | grep -v '^parts=')"
+rc=0; run stock2-create run_pgbackrest "$C/s3.conf" --stanza=stock2 stanza-create || rc=$?
+assert_status "stock stanza-create of a second stanza for the same cluster" 0 $rc
+same=yes
+for file in archive/%s/archive.info archive/%s/archive.info.copy backup/%s/backup.info backup/%s/backup.info.copy; do
+    # shellcheck disable=SC2059
+    run_pgbackrest "$C/s3.conf" --stanza=demo repo-get "$(printf "$file" gaia)" >"$W/gaia-file" 2>/dev/null &&
+        run_pgbackrest "$C/s3.conf" --stanza=demo repo-get "$(printf "$file" stock2)" >"$W/stock2-file" 2>/dev/null ||
+        { same="repo-get $(printf "$file" gaia) failed"; break; }
+    cmp -s "$W/gaia-file" "$W/stock2-file" || { same="$(printf "$file" gaia) differs"; break; }
+done
+assert_eq "info files of gaiarest's stanza-create on S3 are byte-identical to stock's" yes "$same"
+run_pgbackrest "$C/s3.conf" --stanza=gaia info >"$W/info-gaia-stanza" 2>&1
+run_pgbackrest "$C/s3.conf" --stanza=stock2 info | sed 's/^stanza: stock2$/stanza: gaia/' >"$W/info-stock2-stanza" 2>&1
+assert_file_eq "stock info of gaiarest's stanza equals that of its own" "$W/info-stock2-stanza" "$W/info-gaia-stanza"
+rc=0; run gaia-recreate run_gaiarest "$C/s3.conf" --stanza=stock2 stanza-create || rc=$?
+assert_status "gaiarest stanza-create on stock's existing stanza on S3 succeeds" 0 $rc
 
 tap_done
