@@ -16,7 +16,7 @@
 #include "common/json.h"
 #include "common/mem.h"
 #include "config/config.h"
-#include "storage/posix.h"
+#include "engine/repo/repo.h"
 
 /* ------------------------------------------------------------------------------------------------------------------ */
 /* Sizes and times                                                                                                  */
@@ -675,7 +675,10 @@ cmd_info(void)
         repos[r].key = cfg_index_key(OPT_GROUP_REPO, index);
         repos[r].cipher = (CipherType)cipher_type;
         repos[r].pass = cfg_str_idx(OPT_REPO_CIPHER_PASS, index);
-        repos[r].storage = storage_posix_new(cfg_str_idx(OPT_REPO_PATH, index), false);
+        Repo repo; /* posix or s3, as repoN-type says */
+        if ((result = repo_open(index, false, &repo)) < 0)
+            break;
+        repos[r].storage = repo.storage;
     }
 
     InfoRequest request = {
