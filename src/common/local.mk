@@ -10,3 +10,11 @@ noinst_HEADERS += \
 	src/common/mem.h \
 	include/gaiarest/version.h
 libgaiarest_a_SOURCES += src/common/log.c
+# json: pgBackRest's JSON dialect (repofmt)
+libgaiarest_a_SOURCES += src/common/json.c
+noinst_HEADERS += src/common/json.h
+check_PROGRAMS += test/unit/test_json
+TESTS += test/unit/test_json
+test_unit_test_json_SOURCES = test/unit/test_json.c
+test_unit_test_json_CFLAGS = $(GAIA_UNIT_CFLAGS)
+test_unit_test_json_LDADD = $(GAIA_UNIT_LIBS)

@@ -20,3 +20,11 @@ TESTS += test/unit/test_page_check
 test_unit_test_page_check_SOURCES = test/unit/test_page_check.c
 test_unit_test_page_check_CFLAGS = $(GAIA_UNIT_CFLAGS)
 test_unit_test_page_check_LDADD = $(GAIA_UNIT_LIBS)
+# control, version (repofmt)
+libgaiarest_a_SOURCES += src/engine/pg/control.c src/engine/pg/version.c
+noinst_HEADERS += src/engine/pg/control.h src/engine/pg/version.h
+check_PROGRAMS += test/unit/test_pg_control
+TESTS += test/unit/test_pg_control
+test_unit_test_pg_control_SOURCES = test/unit/test_pg_control.c
+test_unit_test_pg_control_CFLAGS = $(GAIA_UNIT_CFLAGS)
+test_unit_test_pg_control_LDADD = $(GAIA_UNIT_LIBS)
