@@ -1,14 +1,19 @@
 /* Unit tests for engine/repo/info_file, info_archive and info_backup on files written by pgBackRest 2.45. */
 #include <check.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/buf.h"
 #include "common/error.h"
 #include "engine/repo/info_archive.h"
 #include "engine/repo/info_backup.h"
 #include "engine/repo/info_file.h"
+#include "engine/repo/manifest.h"
+#include "storage/posix.h"
 
 static const char *const example_files[] = {
     "plain/archive.info",
@@ -281,6 +286,200 @@ START_TEST(test_backup_info)
 }
 END_TEST
 
+/* --- storage: .copy fallback, encryption, both-bad errors --- */
+
+static char *
+mem_test_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static char *
+mem_test_printf(const char *fmt, ...)
+{
+    va_list args;
+    va_start(args, fmt);
+    char *out = NULL;
+    ck_assert_int_ge(vasprintf(&out, fmt, args), 0);
+    va_end(args);
+    return out;
+}
+
+static char temp_root[] = "/tmp/gaiarest-test-info-XXXXXX";
+
+static void
+write_file(const char *dir, const char *name, const Buf *data)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *file = fopen(path, "wb");
+    ck_assert_ptr_nonnull(file);
+    ck_assert_uint_eq(fwrite(data->data, 1, data->size, file), data->size);
+    fclose(file);
+}
+
+static void
+read_file(const char *dir, const char *name, Buf *out)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *file = fopen(path, "rb");
+    ck_assert_msg(file != NULL, "missing %s", path);
+    uint8_t chunk[65536];
+    size_t got;
+    while ((got = fread(chunk, 1, sizeof(chunk), file)) > 0)
+        buf_append(out, chunk, got);
+    fclose(file);
+}
+
+static char *
+test_dir(const char *name)
+{
+    char *dir = mem_test_printf("%s/%s", temp_root, name);
+    ck_assert_int_eq(mkdir(dir, 0700), 0);
+    return dir;
+}
+
+START_TEST(test_storage_plain_fallback)
+{
+    char *dir = test_dir("plain");
+    Storage *storage = storage_posix_new(dir, true);
+    Buf good = BUF_INIT;
+    read_example("plain/archive.info", &good);
+
+    /* Save writes both files, byte-identical to what 2.45 wrote. */
+    InfoArchive info;
+    ck_assert_int_eq(info_archive_parse((const char *)good.data, good.size, &info), 0);
+    ck_assert_int_eq(info_archive_save(storage, "archive.info", CIPHER_NONE, NULL, &info), 0);
+    info_archive_free(&info);
+    Buf main_bytes = BUF_INIT, copy_bytes = BUF_INIT;
+    read_file(dir, "archive.info", &main_bytes);
+    read_file(dir, "archive.info.copy", &copy_bytes);
+    ck_assert(main_bytes.size == good.size && memcmp(main_bytes.data, good.data, good.size) == 0);
+    ck_assert(copy_bytes.size == good.size && memcmp(copy_bytes.data, good.data, good.size) == 0);
+
+    /* Main corrupt: the copy is used. */
+    Buf bad = BUF_INIT;
+    buf_append(&bad, good.data, good.size);
+    char *at = strstr((char *)bad.data, "db-id=1");
+    at[6] = '2';
+    write_file(dir, "archive.info", &bad);
+    ck_assert_msg(info_archive_load(storage, "archive.info", CIPHER_NONE, NULL, &info) == 0, "%s", err_message());
+    ck_assert_uint_eq(info.db_id, 1);
+    info_archive_free(&info);
+
+    /* Main missing: the copy is used. */
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/archive.info", dir);
+    ck_assert_int_eq(unlink(path), 0);
+    ck_assert_int_eq(info_archive_load(storage, "archive.info", CIPHER_NONE, NULL, &info), 0);
+    info_archive_free(&info);
+
+    /* Main missing, copy corrupt: the copy's code (checksum), both files named, the hint set. */
+    write_file(dir, "archive.info.copy", &bad);
+    ck_assert_int_eq(info_archive_load(storage, "archive.info", CIPHER_NONE, NULL, &info), -1);
+    ck_assert_int_eq(err_code(), ERR_CHECKSUM);
+    char *expected = mem_test_printf("unable to load info file '%s/archive.info' or '%s/archive.info.copy':\n"
+                                     "FileMissingError: unable to open missing file '%s/archive.info' for read\n"
+                                     "ChecksumError: invalid checksum, actual '", dir, dir, dir);
+    ck_assert_msg(strncmp(err_message(), expected, strlen(expected)) == 0, "got: %s", err_message());
+    free(expected);
+    ck_assert_ptr_nonnull(strstr(err_message(), "' but expected '547a6b2a4b4daa22e2637f571a8313d3f81fc6d0'"));
+    ck_assert_ptr_nonnull(err_hint_text());
+    ck_assert_ptr_nonnull(strstr(err_hint_text(), "has a stanza-create been performed?"));
+    ck_assert_uint_eq(info.history_count, 0);
+
+    /* Both corrupt: checksum. */
+    write_file(dir, "archive.info", &bad);
+    ck_assert_int_eq(info_archive_load(storage, "archive.info", CIPHER_NONE, NULL, &info), -1);
+    ck_assert_int_eq(err_code(), ERR_CHECKSUM);
+
+    /* Checksum + format: FileOpenError, as 2.45. */
+    Buf format = BUF_INIT;
+    buf_append(&format, good.data, good.size);
+    strstr((char *)format.data, "backrest-format=5")[16] = '6';
+    write_file(dir, "archive.info.copy", &format);
+    ck_assert_int_eq(info_archive_load(storage, "archive.info", CIPHER_NONE, NULL, &info), -1);
+    ck_assert_int_eq(err_code(), ERR_FILE_OPEN);
+    ck_assert_ptr_nonnull(strstr(err_message(), "\nFormatError: expected format 5 but found 6"));
+
+    /* Both missing. */
+    ck_assert_int_eq(info_archive_load(storage, "nothing/archive.info", CIPHER_NONE, NULL, &info), -1);
+    ck_assert_int_eq(err_code(), ERR_FILE_MISSING);
+
+    buf_free(&format);
+    buf_free(&bad);
+    buf_free(&main_bytes);
+    buf_free(&copy_bytes);
+    buf_free(&good);
+    storage_free(storage);
+    free(dir);
+}
+END_TEST
+
+START_TEST(test_storage_encrypted)
+{
+    char *dir = test_dir("enc");
+    Storage *storage = storage_posix_new(dir, true);
+    const char *pass = "SpecTestPassphrase123";
+    Buf enc = BUF_INIT, plain = BUF_INIT;
+    read_example("encrypted/backup.info.enc", &enc);
+    read_example("encrypted/backup.info.decrypted", &plain);
+    write_file(dir, "backup.info", &enc);
+    write_file(dir, "backup.info.copy", &enc);
+
+    InfoBackup info;
+    ck_assert_msg(info_backup_load(storage, "backup.info", CIPHER_AES_256_CBC, pass, &info) == 0, "%s", err_message());
+    ck_assert_str_eq(info.cipher_pass, "HdaGcbsfumuC9P/NVUvUHQmmbxOE6deito9HMxqMbexcEQu6vvgqLI/F055InBb1");
+
+    /* Wrong passphrase: both fail to decrypt. */
+    InfoBackup wrong;
+    ck_assert_int_eq(info_backup_load(storage, "backup.info", CIPHER_AES_256_CBC, "nope", &wrong), -1);
+    ck_assert_int_eq(err_code(), ERR_CRYPTO);
+
+    /* Save encrypted: identical ciphertext in both files, decrypting to the 2.45 plaintext. */
+    ck_assert_int_eq(info_backup_save(storage, "saved/backup.info", CIPHER_AES_256_CBC, pass, &info), 0);
+    Buf main_bytes = BUF_INIT, copy_bytes = BUF_INIT;
+    read_file(dir, "saved/backup.info", &main_bytes);
+    read_file(dir, "saved/backup.info.copy", &copy_bytes);
+    ck_assert(main_bytes.size == copy_bytes.size && memcmp(main_bytes.data, copy_bytes.data, main_bytes.size) == 0);
+    ck_assert_int_eq(memcmp(main_bytes.data, "Salted__", 8), 0);
+    InfoBackup again;
+    ck_assert_int_eq(info_backup_load(storage, "saved/backup.info", CIPHER_AES_256_CBC, pass, &again), 0);
+    Buf rendered = BUF_INIT;
+    info_backup_render(&again, &rendered);
+    ck_assert(rendered.size == plain.size && memcmp(rendered.data, plain.data, plain.size) == 0);
+    info_backup_free(&again);
+
+    /* An encrypted manifest, with the backup subpass; saved copy first, both present. */
+    Buf manifest_enc = BUF_INIT, manifest_plain = BUF_INIT;
+    read_example("encrypted/20261124-102959F.backup.manifest.enc", &manifest_enc);
+    read_example("encrypted/20261124-102959F.backup.manifest.decrypted", &manifest_plain);
+    write_file(dir, "backup.manifest", &manifest_enc);
+    Manifest manifest;
+    ck_assert_msg(manifest_load(storage, "backup.manifest", CIPHER_AES_256_CBC, info.cipher_pass, &manifest) == 0, "%s",
+                  err_message());
+    ck_assert_str_eq(manifest.backup.label, "20261124-102959F");
+    ck_assert_int_eq(manifest_save(storage, "m/backup.manifest", CIPHER_AES_256_CBC, info.cipher_pass, &manifest), 0);
+    manifest_free(&manifest);
+    ck_assert_int_eq(manifest_load(storage, "m/backup.manifest", CIPHER_AES_256_CBC, info.cipher_pass, &manifest), 0);
+    buf_clear(&rendered);
+    manifest_render(&manifest, &rendered);
+    ck_assert(rendered.size == manifest_plain.size && memcmp(rendered.data, manifest_plain.data, rendered.size) == 0);
+    manifest_free(&manifest);
+    buf_clear(&copy_bytes);
+    read_file(dir, "m/backup.manifest.copy", &copy_bytes);
+
+    info_backup_free(&info);
+    buf_free(&manifest_enc);
+    buf_free(&manifest_plain);
+    buf_free(&rendered);
+    buf_free(&main_bytes);
+    buf_free(&copy_bytes);
+    buf_free(&enc);
+    buf_free(&plain);
+    storage_free(storage);
+    free(dir);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -292,10 +491,18 @@ main(void)
     tcase_add_test(tc, test_container_rules);
     tcase_add_test(tc, test_archive_info);
     tcase_add_test(tc, test_backup_info);
+    tcase_add_test(tc, test_storage_plain_fallback);
+    tcase_add_test(tc, test_storage_encrypted);
     suite_add_tcase(suite, tc);
+    if (mkdtemp(temp_root) == NULL)
+        return EXIT_FAILURE;
     SRunner *runner = srunner_create(suite);
     srunner_run_all(runner, CK_NORMAL);
     int failed = srunner_ntests_failed(runner);
     srunner_free(runner);
+    char command[256];
+    snprintf(command, sizeof(command), "rm -rf %s", temp_root);
+    if (system(command) != 0)
+        failed++;
     return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 }

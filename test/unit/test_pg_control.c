@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "engine/pg/control.h"
 #include "engine/pg/version.h"
+#include "storage/posix.h"
 
 #define PG_BIN "/usr/lib/postgresql/15/bin"
 
@@ -84,6 +85,17 @@ check_cluster(const char *initdb_options, uint32_t segment_size, bool checksums)
     ck_assert_uint_eq(control.data_checksum_version, (unsigned)atoi(checksum_version));
     ck_assert_uint_eq(control.data_checksum_version, checksums ? 1 : 0);
     free(checksum_version);
+
+    /* Through storage: the same result; a missing file is ERR_FILE_MISSING. */
+    Storage *storage = storage_posix_new(data_dir, false);
+    PgControl loaded;
+    ck_assert_int_eq(pg_control_load(storage, &loaded), 0);
+    ck_assert(loaded.system_id == control.system_id);
+    storage_free(storage);
+    storage = storage_posix_new(dir, false);
+    ck_assert_int_eq(pg_control_load(storage, &loaded), -1);
+    ck_assert_int_eq(err_code(), ERR_FILE_MISSING);
+    storage_free(storage);
 
     /* One flipped byte inside the CRC-covered struct: a checksum error naming the file. */
     buffer[100] ^= 0x01;

@@ -2,8 +2,10 @@
 #include "engine/pg/control.h"
 
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "common/buf.h"
 #include "common/error.h"
 
 #define PG_CONTROL_OFFSET_SYSTEM_ID 0
@@ -88,4 +90,19 @@ pg_control_parse(const uint8_t *data, size_t size, const char *file, PgControl *
         return err_set(ERR_FORMAT, "WAL segment size in '%s' is %u, not a power of two between 1MB and 1GB", file,
                        control->wal_segment_size);
     return 0;
+}
+
+int
+pg_control_load(Storage *pg_storage, PgControl *control)
+{
+    Buf data = BUF_INIT;
+    bool found = false;
+    int result = storage_get(pg_storage, PG_CONTROL_FILE, NULL, false, &found, &data);
+    if (result == 0) {
+        char *full = storage_path(pg_storage, PG_CONTROL_FILE);
+        result = pg_control_parse(data.data, data.size, full, control);
+        free(full);
+    }
+    buf_free(&data);
+    return result;
 }

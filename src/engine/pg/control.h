@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "engine/pg/version.h"
+#include "storage/storage.h"
 
 #define PG_CONTROL_FILE "global/pg_control"
 #define PG_CONTROL_SIZE 8192
@@ -34,6 +35,9 @@ typedef struct PgControl {
 /* Parse the first `size` bytes of a pg_control file; `file` names it in messages. */
 int pg_control_parse(const uint8_t *data, size_t size, const char *file, PgControl *control);
 
+
+/* Read and parse global/pg_control from a storage rooted at the data directory. */
+int pg_control_load(Storage *pg_storage, PgControl *control);
 
 /* CRC-32C (Castagnoli) as PostgreSQL computes it (init and final xor 0xFFFFFFFF). */
 uint32_t pg_crc32c(const uint8_t *data, size_t size);

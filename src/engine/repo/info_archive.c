@@ -172,3 +172,35 @@ info_archive_free(InfoArchive *info)
     free(info->history);
     memset(info, 0, sizeof(*info));
 }
+
+/* --- storage --- */
+
+static int
+info_archive_load_text(void *context, const char *text, size_t size)
+{
+    return info_archive_parse(text, size, context);
+}
+
+int
+info_archive_load(Storage *storage, const char *path, CipherType cipher_type, const char *pass, InfoArchive *info)
+{
+    memset(info, 0, sizeof(*info));
+    if (info_file_load(storage, path, cipher_type, pass, info_archive_load_text, info) < 0)
+        return err_hint("archive.info cannot be opened but is required to push/get WAL segments.\n"
+                        "HINT: is archive_command configured correctly in postgresql.conf?\n"
+                        "HINT: has a stanza-create been performed?\n"
+                        "HINT: use --no-archive-check to disable archive checks during backup if you have an "
+                        "alternate archiving scheme.");
+    return 0;
+}
+
+int
+info_archive_save(Storage *storage, const char *path, CipherType cipher_type, const char *pass,
+                  const InfoArchive *info)
+{
+    Buf text = BUF_INIT;
+    info_archive_render(info, &text);
+    int result = info_file_save(storage, path, cipher_type, pass, &text, false);
+    buf_free(&text);
+    return result;
+}

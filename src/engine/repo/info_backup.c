@@ -498,3 +498,32 @@ info_backup_free(InfoBackup *info)
     free(info->history);
     memset(info, 0, sizeof(*info));
 }
+
+/* --- storage --- */
+
+static int
+info_backup_load_text(void *context, const char *text, size_t size)
+{
+    return info_backup_parse(text, size, context);
+}
+
+int
+info_backup_load(Storage *storage, const char *path, CipherType cipher_type, const char *pass, InfoBackup *info)
+{
+    memset(info, 0, sizeof(*info));
+    if (info_file_load(storage, path, cipher_type, pass, info_backup_load_text, info) < 0)
+        return err_hint("backup.info cannot be opened and is required to perform a backup.\n"
+                        "HINT: has a stanza-create been performed?");
+    return 0;
+}
+
+int
+info_backup_save(Storage *storage, const char *path, CipherType cipher_type, const char *pass,
+                 const InfoBackup *info)
+{
+    Buf text = BUF_INIT;
+    info_backup_render(info, &text);
+    int result = info_file_save(storage, path, cipher_type, pass, &text, false);
+    buf_free(&text);
+    return result;
+}

@@ -553,3 +553,115 @@ info_file_free(InfoFile *file)
     file->count = 0;
     file->cap = 0;
 }
+
+/* --- storage: load with .copy fallback, save both copies --- */
+
+/* A decrypting or encrypting pipeline for the repo cipher, NULL when not encrypted. */
+static Pipeline *
+info_cipher_pipeline(CipherType cipher_type, CipherMode mode, const char *pass)
+{
+    if (cipher_type == CIPHER_NONE)
+        return NULL;
+    Pipeline *pipeline = pipeline_new();
+    pipeline_add(pipeline, filter_cipher_new(mode, pass != NULL ? pass : "", pass != NULL ? strlen(pass) : 0, false));
+    return pipeline;
+}
+
+static int
+info_file_load_one(Storage *storage, const char *path, CipherType cipher_type, const char *pass, InfoLoadCallback load,
+                   void *context)
+{
+    Buf text = BUF_INIT;
+    bool found = false;
+    Pipeline *pipeline = info_cipher_pipeline(cipher_type, CIPHER_DECRYPT, pass);
+    int result = storage_get(storage, path, pipeline, false, &found, &text);
+    pipeline_free(pipeline);
+    if (result == 0)
+        result = load(context, (const char *)text.data, text.size);
+    buf_free(&text);
+    return result;
+}
+
+/* What went wrong with one candidate, kept while the other is tried. */
+typedef struct InfoLoadFailure {
+    ErrorCode code;
+    char *message;
+} InfoLoadFailure;
+
+static void
+info_load_failure_take(InfoLoadFailure *failure)
+{
+    failure->code = err_code();
+    failure->message = mem_printf("%s: %s", err_code_name(failure->code), err_message());
+    err_clear();
+}
+
+/* pgBackRest's rule: the shared code when equal, the other one when one file is merely missing, else FileOpen. */
+static ErrorCode
+info_load_failure_code(ErrorCode main_code, ErrorCode copy_code)
+{
+    if (main_code == copy_code)
+        return main_code;
+    if (main_code == ERR_FILE_MISSING)
+        return copy_code;
+    if (copy_code == ERR_FILE_MISSING)
+        return main_code;
+    return ERR_FILE_OPEN;
+}
+
+int
+info_file_load(Storage *storage, const char *path, CipherType cipher_type, const char *pass, InfoLoadCallback load,
+               void *context)
+{
+    if (info_file_load_one(storage, path, cipher_type, pass, load, context) == 0)
+        return 0;
+    InfoLoadFailure main_failure;
+    info_load_failure_take(&main_failure);
+
+    char *copy_path = mem_printf("%s%s", path, INFO_COPY_EXT);
+    int result = info_file_load_one(storage, copy_path, cipher_type, pass, load, context);
+    if (result < 0) {
+        InfoLoadFailure copy_failure;
+        info_load_failure_take(&copy_failure);
+        char *full = storage_path(storage, path);
+        err_set(info_load_failure_code(main_failure.code, copy_failure.code),
+                "unable to load info file '%s' or '%s%s':\n%s\n%s", full, full, INFO_COPY_EXT, main_failure.message,
+                copy_failure.message);
+        free(full);
+        free(copy_failure.message);
+    }
+    free(main_failure.message);
+    free(copy_path);
+    return result;
+}
+
+int
+info_file_save(Storage *storage, const char *path, CipherType cipher_type, const char *pass, const Buf *text,
+               bool copy_first)
+{
+    Buf encrypted = BUF_INIT;
+    const uint8_t *data = text->data;
+    size_t size = text->size;
+
+    Pipeline *pipeline = info_cipher_pipeline(cipher_type, CIPHER_ENCRYPT, pass);
+    if (pipeline != NULL) {
+        int result = pipeline_run_buffer(pipeline, text->data, text->size, &encrypted);
+        pipeline_free(pipeline);
+        if (result < 0) {
+            buf_free(&encrypted);
+            return err_context("unable to encrypt '%s'", path);
+        }
+        data = encrypted.data;
+        size = encrypted.size;
+    }
+
+    char *copy_path = mem_printf("%s%s", path, INFO_COPY_EXT);
+    const char *first = copy_first ? copy_path : path;
+    const char *second = copy_first ? path : copy_path;
+    int result = storage_put(storage, first, NULL, data, size);
+    if (result == 0)
+        result = storage_put(storage, second, NULL, data, size);
+    free(copy_path);
+    buf_free(&encrypted);
+    return result;
+}

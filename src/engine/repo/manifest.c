@@ -803,3 +803,28 @@ manifest_free(Manifest *manifest)
     json_free(manifest->annotation);
     memset(manifest, 0, sizeof(*manifest));
 }
+
+/* --- storage --- */
+
+static int
+manifest_load_text(void *context, const char *text, size_t size)
+{
+    return manifest_parse(text, size, context);
+}
+
+int
+manifest_load(Storage *storage, const char *path, CipherType cipher_type, const char *pass, Manifest *manifest)
+{
+    memset(manifest, 0, sizeof(*manifest));
+    return info_file_load(storage, path, cipher_type, pass, manifest_load_text, manifest);
+}
+
+int
+manifest_save(Storage *storage, const char *path, CipherType cipher_type, const char *pass, const Manifest *manifest)
+{
+    Buf text = BUF_INIT;
+    manifest_render(manifest, &text);
+    int result = info_file_save(storage, path, cipher_type, pass, &text, true);
+    buf_free(&text);
+    return result;
+}
