@@ -6,3 +6,6 @@ TESTS += test/unit/test_lock
 test_unit_test_lock_SOURCES = test/unit/test_lock.c
 test_unit_test_lock_CFLAGS = $(GAIA_UNIT_CFLAGS)
 test_unit_test_lock_LDADD = $(GAIA_UNIT_LIBS)
+# archive-push / archive-get (synchronous)
+libgaiarest_a_SOURCES += src/engine/ops/archive_push.c src/engine/ops/archive_get.c
+noinst_HEADERS += src/engine/ops/archive_push.h src/engine/ops/archive_get.h

@@ -1,0 +1,518 @@
+/* archive_push: push one WAL file to the repository archive (see archive_push.h). */
+#include "engine/ops/archive_push.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "engine/ops/lock.h"
+#include "engine/pg/control.h"
+#include "engine/pg/version.h"
+#include "engine/pg/wal.h"
+#include "engine/repo/layout.h"
+#include "storage/filter/cipher.h"
+#include "storage/filter/hash.h"
+#include "storage/posix.h"
+
+/* The segment is read in chunks of this size into a ring of slots shared with the hashing thread. */
+#define PUSH_CHUNK_SIZE ((size_t)1 << 20)
+#define PUSH_RING_SLOTS 4
+
+/* ------------------------------------------------------------------------------------------------------------------
+ * Shared with archive-get
+ * ------------------------------------------------------------------------------------------------------------------ */
+
+/* Whether two paths name the same directory (same string, or same device and inode). */
+static bool
+same_directory(const char *left, const char *right)
+{
+    if (strcmp(left, right) == 0)
+        return true;
+    struct stat left_stat, right_stat;
+    return stat(left, &left_stat) == 0 && stat(right, &right_stat) == 0 && left_stat.st_dev == right_stat.st_dev &&
+           left_stat.st_ino == right_stat.st_ino;
+}
+
+int
+archive_wal_path_resolve(const char *pg_path, const char *wal_path, char **full)
+{
+    *full = NULL;
+    if (wal_path[0] == '/') {
+        *full = mem_strdup(wal_path);
+        return 0;
+    }
+    if (pg_path == NULL) {
+        err_set(ERR_OPTION_REQUIRED, "option 'pg1-path' must be specified when relative wal paths are used");
+        return err_hint("is %%f passed to archive-push instead of %%p?\nHINT: PostgreSQL may pass relative paths even "
+                        "with %%p depending on the environment.");
+    }
+
+    char cwd[PATH_MAX];
+    if (getcwd(cwd, sizeof(cwd)) == NULL)
+        return err_set_errno(ERR_PATH_OPEN, errno, "unable to get the current working directory");
+    if (!same_directory(cwd, pg_path)) {
+        err_set(ERR_OPTION_INVALID_VALUE, "PostgreSQL working directory '%s' is not the same as option pg1-path '%s'",
+                cwd, pg_path);
+        return err_hint("is the PostgreSQL data_directory configured the same as the pg1-path option?");
+    }
+    size_t length = strlen(pg_path);
+    bool slash = length > 0 && pg_path[length - 1] == '/';
+    *full = mem_printf("%s%s%s", pg_path, slash ? "" : "/", wal_path);
+    return 0;
+}
+
+int
+archive_info_load(const Repo *repo, const char *stanza, InfoArchive *info)
+{
+    char *path = mem_printf("archive/%s/%s", stanza, INFO_ARCHIVE_FILE);
+    int result = info_archive_load(repo->storage, path, repo->cipher_type, repo->cipher_pass, info);
+    free(path);
+    if (result < 0 && err_code() == ERR_FILE_MISSING)
+        err_hint("archive.info cannot be opened but is required to push/get WAL segments.\n"
+                 "HINT: is archive_command configured correctly in postgresql.conf?\n"
+                 "HINT: has a stanza-create been performed?\n"
+                 "HINT: use --no-archive-check to disable archive checks during backup if you have an alternate "
+                 "archiving scheme.");
+    return result;
+}
+
+int
+archive_repo_invalid(const Repo *repo)
+{
+    char message[4096];
+    snprintf(message, sizeof(message), "%s", err_message());
+    char *hint = err_hint_text() != NULL ? mem_strdup(err_hint_text()) : NULL;
+    ErrorCode code = err_code();
+    err_set(ERR_REPO_INVALID, "unable to find a valid repository:\nrepo%u: [%s] %s", repo->key, err_code_name(code),
+            message);
+    if (hint != NULL) {
+        err_hint("%s", hint);
+        free(hint);
+    }
+    return -1;
+}
+
+char *
+archive_stored_regex(const char *wal_file)
+{
+    bool partial = wal_file_kind(wal_file) == WAL_FILE_PARTIAL;
+    return mem_printf("^%.24s%s-[0-9a-f]{40}(\\.(gz|lz4|zst|bz2|xz))?$", wal_file, partial ? "\\.partial" : "");
+}
+
+/* ------------------------------------------------------------------------------------------------------------------
+ * Checks before anything is written
+ * ------------------------------------------------------------------------------------------------------------------ */
+
+/* pg_control of pg1-path must describe the stanza's current database. */
+static int
+push_check_pg_control(const Repo *repo, const char *pg_path, const InfoArchive *info)
+{
+    Storage *pg_storage = storage_posix_new(pg_path, false);
+    PgControl control;
+    int result = pg_control_load(pg_storage, &control);
+    storage_free(pg_storage);
+    TRY(result);
+
+    if (control.system_id != info->db_system_id || strcmp(control.version->name, info->db_version) != 0) {
+        err_set(ERR_ARCHIVE_MISMATCH,
+                "PostgreSQL version %s, system-id %llu do not match repo%u stanza version %s, system-id %llu",
+                control.version->name, (unsigned long long)control.system_id, repo->key, info->db_version,
+                (unsigned long long)info->db_system_id);
+        err_hint("are you archiving to the correct stanza?");
+        return archive_repo_invalid(repo);
+    }
+    return 0;
+}
+
+/* The segment's long header must come from the stanza's database (version and system id). */
+static int
+push_check_header(const uint8_t *data, size_t size, const char *wal_full, const InfoArchive *info)
+{
+    WalHeader header;
+    TRY(wal_header_read(data, size, wal_full, &header));
+    const PgVersion *wal_version = pg_version_by_num(header.pg_version_num);
+    const char *wal_version_name = wal_version != NULL ? wal_version->name : "unknown";
+    if (header.system_id != info->db_system_id || strcmp(wal_version_name, info->db_version) != 0)
+        return err_set(ERR_ARCHIVE_MISMATCH,
+                       "WAL file '%s' version %s, system-id %llu do not match stanza version %s, system-id %llu",
+                       wal_full, wal_version_name, (unsigned long long)header.system_id, info->db_version,
+                       (unsigned long long)info->db_system_id);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------------------------------
+ * The hashing thread: SHA-1 over the chunks the reader publishes, while the reader compresses them
+ * ------------------------------------------------------------------------------------------------------------------ */
+
+typedef struct PushRing {
+    pthread_mutex_t mutex;
+    pthread_cond_t changed;
+    uint8_t *memory;                  /* PUSH_RING_SLOTS * PUSH_CHUNK_SIZE bytes */
+    size_t sizes[PUSH_RING_SLOTS];    /* bytes in each slot */
+    unsigned long long published;     /* chunks handed to the hasher */
+    unsigned long long hashed;        /* chunks the hasher is done with */
+    bool end;                         /* no more chunks (end of file or abandoned) */
+    Filter *sha1;                     /* owned by the ring */
+    ErrorCode error_code;             /* the hasher's failure, ERR_NONE when none */
+    char error_message[512];
+} PushRing;
+
+static void *
+push_hash_thread(void *argument)
+{
+    PushRing *ring = argument;
+    pthread_mutex_lock(&ring->mutex);
+    for (;;) {
+        while (ring->hashed == ring->published && !ring->end)
+            pthread_cond_wait(&ring->changed, &ring->mutex);
+        if (ring->hashed == ring->published)
+            break;
+        size_t slot = (size_t)(ring->hashed % PUSH_RING_SLOTS);
+        size_t size = ring->sizes[slot];
+        pthread_mutex_unlock(&ring->mutex);
+
+        int result = ring->sha1->ops->process(ring->sha1, ring->memory + slot * PUSH_CHUNK_SIZE, size, NULL);
+
+        pthread_mutex_lock(&ring->mutex);
+        if (result < 0 && ring->error_code == ERR_NONE) {
+            ring->error_code = err_code();
+            snprintf(ring->error_message, sizeof(ring->error_message), "%s", err_message());
+        }
+        ring->hashed++;
+        pthread_cond_broadcast(&ring->changed);
+    }
+    pthread_mutex_unlock(&ring->mutex);
+    if (ring->error_code == ERR_NONE && ring->sha1->ops->finish(ring->sha1, NULL) < 0) {
+        ring->error_code = err_code();
+        snprintf(ring->error_message, sizeof(ring->error_message), "%s", err_message());
+    }
+    return NULL;
+}
+
+/* The next free slot (waits while the hasher still holds every slot). */
+static uint8_t *
+push_ring_slot(PushRing *ring)
+{
+    pthread_mutex_lock(&ring->mutex);
+    while (ring->published - ring->hashed >= PUSH_RING_SLOTS)
+        pthread_cond_wait(&ring->changed, &ring->mutex);
+    pthread_mutex_unlock(&ring->mutex);
+    return ring->memory + (size_t)(ring->published % PUSH_RING_SLOTS) * PUSH_CHUNK_SIZE;
+}
+
+static void
+push_ring_publish(PushRing *ring, size_t size)
+{
+    pthread_mutex_lock(&ring->mutex);
+    ring->sizes[ring->published % PUSH_RING_SLOTS] = size;
+    ring->published++;
+    pthread_cond_broadcast(&ring->changed);
+    pthread_mutex_unlock(&ring->mutex);
+}
+
+static void
+push_ring_end(PushRing *ring)
+{
+    pthread_mutex_lock(&ring->mutex);
+    ring->end = true;
+    pthread_cond_broadcast(&ring->changed);
+    pthread_mutex_unlock(&ring->mutex);
+}
+
+/* ------------------------------------------------------------------------------------------------------------------
+ * Reading and storing a segment in one pass
+ * ------------------------------------------------------------------------------------------------------------------ */
+
+/* Fill `buffer` from `read` (short only at the end of the file). */
+static int
+push_read_full(StorageRead *read, uint8_t *buffer, size_t size, size_t *got)
+{
+    *got = 0;
+    while (*got < size) {
+        size_t part = 0;
+        TRY(storage_read(read, buffer + *got, size - *got, &part));
+        if (part == 0)
+            break;
+        *got += part;
+    }
+    return 0;
+}
+
+static int
+push_sink_write(void *context, const uint8_t *data, size_t size)
+{
+    return storage_write(context, data, size);
+}
+
+typedef struct PushSegment {
+    const Repo *repo;
+    Storage *local; /* the local file system, rooted at / (the WAL file's side) */
+    const ArchivePushOptions *options;
+    const InfoArchive *info;
+    const char *archive_id;
+    const char *wal_file; /* base name: 000000010000000000000003 or ...partial */
+    const char *wal_full; /* absolute path of the source */
+} PushSegment;
+
+/* The compress + encrypt pipeline of a stored segment (no hashing: that runs on the other thread). */
+static Pipeline *
+push_pipeline_new(const PushSegment *push)
+{
+    Pipeline *pipeline = pipeline_new();
+    if (push->options->compress_type != COMPRESS_NONE)
+        pipeline_add(pipeline, filter_compress_new(push->options->compress_type, push->options->compress_level, false));
+    if (push->info->cipher_pass != NULL)
+        pipeline_add(pipeline, filter_cipher_new(CIPHER_ENCRYPT, push->info->cipher_pass,
+                                                 strlen(push->info->cipher_pass), false));
+    return pipeline;
+}
+
+/* The reader's side of the pass: the first chunk is already in the ring (read for the header check); hand each
+ * chunk to the hasher and compress it here, then read the next. */
+static int
+push_segment_stream(StorageRead *read, PushRing *ring, size_t first_size, Pipeline *pipeline, StorageWrite *write)
+{
+    size_t got = first_size;
+    uint8_t *slot = ring->memory;
+    while (got > 0) {
+        push_ring_publish(ring, got);
+        TRY(pipeline_push(pipeline, slot, got, push_sink_write, write));
+        if (got < PUSH_CHUNK_SIZE)
+            break;
+        slot = push_ring_slot(ring);
+        TRY(push_read_full(read, slot, PUSH_CHUNK_SIZE, &got));
+    }
+    return pipeline_finish(pipeline, push_sink_write, write);
+}
+
+/* Store a segment whose first chunk (`first_size` bytes) is in the ring: SHA-1 on a second thread, compress
+ * (+ encrypt) and write here, then the final name "<name>-<sha1>[.<ext>]" once the digest is known. */
+static int
+push_segment_store(const PushSegment *push, StorageRead *read, PushRing *ring, size_t first_size)
+{
+    char *temp_path = layout_wal_path(push->options->stanza, push->archive_id, push->wal_file);
+    StorageWrite *write = NULL;
+    int result = storage_open_write(push->repo->storage, temp_path, NULL, &write);
+    free(temp_path);
+    TRY(result);
+
+    Pipeline *pipeline = push_pipeline_new(push);
+    pthread_t hasher;
+    result = pthread_create(&hasher, NULL, push_hash_thread, ring);
+    if (result != 0) {
+        err_set_errno(ERR_KERNEL, result, "unable to start the hashing thread");
+        result = -1;
+    } else {
+        result = push_segment_stream(read, ring, first_size, pipeline, write);
+        push_ring_end(ring);
+        pthread_join(hasher, NULL);
+        if (result == 0 && ring->error_code != ERR_NONE)
+            result = err_set(ring->error_code, "%s", ring->error_message);
+    }
+
+    if (result == 0) {
+        char *stored = layout_wal_stored_name(push->wal_file, filter_hash_hex(ring->sha1),
+                                              push->options->compress_type);
+        result = storage_write_set_name(write, stored);
+        free(stored);
+        if (result == 0)
+            result = storage_write_close(write);
+    }
+    storage_write_free(write); /* removes the temp file unless committed */
+    pipeline_free(pipeline);
+    return result;
+}
+
+/* SHA-1 of a whole local file (only for the duplicate check, when a copy is already stored). */
+static int
+push_file_sha1(Storage *storage, const char *full, char sha1[HASH_SHA1_HEX_SIZE])
+{
+    StorageRead *read = NULL;
+    TRY(storage_open_read(storage, full, 0, -1, false, &read));
+    Pipeline *pipeline = pipeline_new();
+    Filter *hash = pipeline_add(pipeline, filter_hash_new(HASH_SHA1));
+    int result = storage_copy(read, pipeline, NULL, PUSH_CHUNK_SIZE);
+    if (result == 0)
+        snprintf(sha1, HASH_SHA1_HEX_SIZE, "%s", filter_hash_hex(hash));
+    pipeline_free(pipeline);
+    storage_read_free(read);
+    return result;
+}
+
+/* Look for the segment in its archive directory: *exists and *same (checksum equal) when stored once;
+ * more than one stored copy is an error. */
+static int
+push_segment_existing(const PushSegment *push, bool *exists, bool *same)
+{
+    *exists = false;
+    *same = false;
+    char *directory = layout_wal_directory(push->wal_file);
+    char *path = mem_printf("archive/%s/%s/%s", push->options->stanza, push->archive_id, directory);
+    char *regex = archive_stored_regex(push->wal_file);
+    char **names = NULL;
+    size_t count = 0;
+    int result = storage_list_names(push->repo->storage, path, regex, true, &names, &count);
+    free(regex);
+    free(path);
+    free(directory);
+    TRY(result);
+
+    if (count > 1) {
+        Buf list = BUF_INIT;
+        for (size_t index = 0; index < count; index++)
+            buf_printf(&list, "%s%s", index > 0 ? ", " : "", names[index]);
+        err_set(ERR_COMMAND, "archive-push command encountered error(s):\nrepo%u: [ArchiveDuplicateError] duplicates "
+                "found in archive for WAL segment %s: %s", push->repo->key, push->wal_file, buf_str(&list));
+        err_hint("are multiple primaries archiving to this stanza?");
+        buf_free(&list);
+        storage_names_free(names, count);
+        return -1;
+    }
+    if (count == 1) {
+        *exists = true;
+        char sha1[HASH_SHA1_HEX_SIZE];
+        result = push_file_sha1(push->local, push->wal_full, sha1);
+        /* stored name: <name>-<40 hex>[.ext]; the name part is as long as the WAL file name */
+        if (result == 0)
+            *same = strncmp(names[0] + strlen(push->wal_file) + 1, sha1, 40) == 0;
+    }
+    storage_names_free(names, count);
+    return result;
+}
+
+/* Checks, then the single pass. The first chunk is read once: for the header check and as the start of the
+ * stream. */
+static int
+push_segment_checked(const PushSegment *push, StorageRead *read, PushRing *ring)
+{
+    size_t first_size = 0;
+    TRY(push_read_full(read, ring->memory, PUSH_CHUNK_SIZE, &first_size));
+    if (push->options->header_check)
+        TRY(push_check_header(ring->memory, first_size, push->wal_full, push->info));
+
+    bool exists = false, same = false;
+    TRY(push_segment_existing(push, &exists, &same));
+    if (exists && same) {
+        LOG_WARN("WAL file '%s' already exists in the repo%u archive with the same checksum\n"
+                 "HINT: this is valid in some recovery scenarios but may also indicate a problem.",
+                 push->wal_file, push->repo->key);
+        return 0;
+    }
+    if (exists)
+        return err_set(ERR_ARCHIVE_DUPLICATE, "WAL file '%s' already exists in the repo%u archive with a different "
+                       "checksum", push->wal_file, push->repo->key);
+    return push_segment_store(push, read, ring, first_size);
+}
+
+static int
+push_segment(const PushSegment *push)
+{
+    StorageRead *read = NULL;
+    TRY(storage_open_read(push->local, push->wal_full, 0, -1, false, &read));
+    PushRing ring = {.memory = mem_alloc(PUSH_RING_SLOTS * PUSH_CHUNK_SIZE), .sha1 = filter_hash_new(HASH_SHA1)};
+    pthread_mutex_init(&ring.mutex, NULL);
+    pthread_cond_init(&ring.changed, NULL);
+
+    int result = push_segment_checked(push, read, &ring);
+
+    filter_free(ring.sha1);
+    pthread_cond_destroy(&ring.changed);
+    pthread_mutex_destroy(&ring.mutex);
+    free(ring.memory);
+    storage_read_free(read);
+    return result;
+}
+
+/* .history, .backup and other files: stored as they are (encrypted in an encrypted repo). */
+static int
+push_other(const PushSegment *push)
+{
+    StorageRead *read = NULL;
+    TRY(storage_open_read(push->local, push->wal_full, 0, -1, false, &read));
+    char *path = layout_wal_path(push->options->stanza, push->archive_id, push->wal_file);
+    StorageWrite *write = NULL;
+    int result = storage_open_write(push->repo->storage, path, NULL, &write);
+    free(path);
+    Pipeline *pipeline = NULL;
+    if (result == 0) {
+        pipeline = pipeline_new();
+        if (push->info->cipher_pass != NULL)
+            pipeline_add(pipeline, filter_cipher_new(CIPHER_ENCRYPT, push->info->cipher_pass,
+                                                     strlen(push->info->cipher_pass), false));
+        result = storage_copy(read, pipeline, write, PUSH_CHUNK_SIZE);
+    }
+    if (result == 0)
+        result = storage_write_close(write);
+    pipeline_free(pipeline);
+    storage_write_free(write);
+    storage_read_free(read);
+    return result;
+}
+
+/* ------------------------------------------------------------------------------------------------------------------
+ * The command's core
+ * ------------------------------------------------------------------------------------------------------------------ */
+
+static const char *
+base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash != NULL ? slash + 1 : path;
+}
+
+static int
+push_with_info(const Repo *repo, const char *wal_full, const ArchivePushOptions *options, const InfoArchive *info)
+{
+    if (options->pg_path != NULL)
+        TRY(push_check_pg_control(repo, options->pg_path, info));
+
+    const InfoArchiveHistory *current = info_archive_current(info);
+    if (current == NULL)
+        return err_set(ERR_FORMAT, "archive.info of stanza '%s' has no history entry for db-id %u", options->stanza,
+                       info->db_id);
+    char *archive_id = info_archive_id(current);
+    PushSegment push = {
+        .repo = repo,
+        .local = storage_posix_new("/", false),
+        .options = options,
+        .info = info,
+        .archive_id = archive_id,
+        .wal_file = base_name(wal_full),
+        .wal_full = wal_full,
+    };
+    WalFileKind kind = wal_file_kind(push.wal_file);
+    int result = kind == WAL_FILE_SEGMENT || kind == WAL_FILE_PARTIAL ? push_segment(&push) : push_other(&push);
+    storage_free(push.local);
+    free(archive_id);
+    return result;
+}
+
+int
+archive_push_file(const Repo *repo, const char *wal_path, const ArchivePushOptions *options)
+{
+    char *wal_full = NULL;
+    TRY(archive_wal_path_resolve(options->pg_path, wal_path, &wal_full));
+    int result = stop_check(options->lock_path, options->stanza);
+
+    InfoArchive info;
+    memset(&info, 0, sizeof(info));
+    if (result == 0) {
+        result = archive_info_load(repo, options->stanza, &info);
+        if (result < 0)
+            archive_repo_invalid(repo);
+    }
+    if (result == 0)
+        result = push_with_info(repo, wal_full, options, &info);
+
+    info_archive_free(&info);
+    free(wal_full);
+    return result;
+}
