@@ -9,3 +9,6 @@ libgaiarest_a_SOURCES += \
 	src/cmd/version.c
 noinst_HEADERS += \
 	src/cmd/command.h
+# info (branch info)
+libgaiarest_a_SOURCES += src/cmd/info.c
+noinst_HEADERS += src/cmd/info.h

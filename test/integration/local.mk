@@ -1,1 +1,16 @@
 # test/integration: scripts that run real PostgreSQL, stock pgBackRest and S3 (see Makefile.am)
+# The scripts print TAP; they find the binary through GAIAREST and share one stock-pgBackRest fixture per build
+# directory through GAIA_FIXTURE_DIR (built by the first script that needs it, removed by `make clean`).
+TEST_EXTENSIONS = .sh
+SH_LOG_DRIVER = env AM_TAP_AWK='$(AWK)' $(SHELL) $(top_srcdir)/build-aux/tap-driver.sh
+AM_TESTS_ENVIRONMENT = GAIAREST='$(abs_top_builddir)/gaiarest'; \
+	GAIA_FIXTURE_DIR='$(abs_top_builddir)/test/integration/fixture.d'; \
+	GAIA_RESAVE='$(abs_top_builddir)/test/tools/gaia-resave'; \
+	export GAIAREST GAIA_FIXTURE_DIR GAIA_RESAVE;
+TESTS += test/integration/test_info.sh
+EXTRA_DIST += test/integration/lib.sh test/integration/fixture-stock.sh
+
+clean-local: clean-local-integration
+clean-local-integration:
+	-rm -rf test/integration/fixture.d test/integration/fixture.d.lock
+.PHONY: clean-local-integration

@@ -9,3 +9,5 @@ test_unit_test_lock_LDADD = $(GAIA_UNIT_LIBS)
 # archive-push / archive-get (synchronous)
 libgaiarest_a_SOURCES += src/engine/ops/archive_push.c src/engine/ops/archive_get.c
 noinst_HEADERS += src/engine/ops/archive_push.h src/engine/ops/archive_get.h
+libgaiarest_a_SOURCES += src/engine/ops/info.c
+noinst_HEADERS += src/engine/ops/info.h
