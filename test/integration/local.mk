@@ -14,3 +14,4 @@ clean-local: clean-local-integration
 clean-local-integration:
 	-rm -rf test/integration/fixture.d test/integration/fixture.d.lock
 .PHONY: clean-local-integration
+TESTS += test/integration/test_archive.sh

@@ -75,12 +75,6 @@ archive_info_load(const Repo *repo, const char *stanza, InfoArchive *info)
     char *path = mem_printf("archive/%s/%s", stanza, INFO_ARCHIVE_FILE);
     int result = info_archive_load(repo->storage, path, repo->cipher_type, repo->cipher_pass, info);
     free(path);
-    if (result < 0 && err_code() == ERR_FILE_MISSING)
-        err_hint("archive.info cannot be opened but is required to push/get WAL segments.\n"
-                 "HINT: is archive_command configured correctly in postgresql.conf?\n"
-                 "HINT: has a stanza-create been performed?\n"
-                 "HINT: use --no-archive-check to disable archive checks during backup if you have an alternate "
-                 "archiving scheme.");
     return result;
 }
 

@@ -43,8 +43,8 @@ int archive_push_file(const Repo *repo, const char *wal_path, const ArchivePushO
  * (ERR_OPTION_INVALID_VALUE otherwise). Owned by the caller. */
 int archive_wal_path_resolve(const char *pg_path, const char *wal_path, char **full);
 
-/* Load archive/<stanza>/archive.info of `repo` (with .copy fallback and decryption). A failure keeps the
- * loader's code and message and adds pgBackRest's hints for a missing file. */
+/* Load archive/<stanza>/archive.info of `repo` (with .copy fallback and decryption; the loader's code, message
+ * and hints on failure). */
 int archive_info_load(const Repo *repo, const char *stanza, InfoArchive *info);
 
 /* Wrap the current error as 2.45 reports a failed repository: ERR_REPO_INVALID with
