@@ -16,23 +16,6 @@
 #define SECTION_DB "db"
 #define SECTION_DB_HISTORY "db:history"
 
-static const char *const backup_type_names[] = {"full", "diff", "incr"};
-
-const char *
-backup_type_name(BackupType type)
-{
-    return backup_type_names[type];
-}
-
-int
-backup_type_parse(const char *name)
-{
-    for (int i = 0; i < 3; i++)
-        if (strcmp(backup_type_names[i], name) == 0)
-            return i;
-    return -1;
-}
-
 /* --- typed field reads from a JSON object (optional ones leave the output alone when absent) --- */
 
 static int

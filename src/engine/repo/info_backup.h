@@ -19,19 +19,13 @@
 
 #include "common/buf.h"
 #include "common/json.h"
+#include "engine/repo/layout.h"
 #include "storage/filter/cipher.h"
 #include "storage/storage.h"
 
 #define INFO_BACKUP_FILE "backup.info"
 
-typedef enum BackupType {
-    BACKUP_TYPE_FULL,
-    BACKUP_TYPE_DIFF,
-    BACKUP_TYPE_INCR,
-} BackupType;
-
-const char *backup_type_name(BackupType type); /* "full", "diff", "incr" */
-int backup_type_parse(const char *name);        /* -1 when unknown */
+/* BackupType, backup_type_name() and backup_type_parse() come from the layout module. */
 
 typedef struct InfoBackupHistory {
     unsigned id;
