@@ -15,3 +15,4 @@ clean-local-integration:
 	-rm -rf test/integration/fixture.d test/integration/fixture.d.lock
 .PHONY: clean-local-integration
 TESTS += test/integration/test_archive.sh
+TESTS += test/integration/test_archive_segsize.sh
