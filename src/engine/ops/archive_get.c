@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "common/mem.h"
 #include "engine/ops/archive_push.h"
+#include "engine/ops/hash_thread.h"
 #include "engine/pg/control.h"
 #include "engine/pg/wal.h"
 #include "engine/repo/info_archive.h"
@@ -17,7 +18,9 @@
 #include "storage/filter/hash.h"
 #include "storage/posix.h"
 
-#define GET_BUFFER_SIZE ((size_t)1 << 20)
+/* Compressed bytes read per pipeline push. Small on purpose: WAL compresses up to 16:1, and the decompressor's
+ * output for one push is held in one buffer, which should stay in cache for the copy that follows. */
+#define GET_BUFFER_SIZE ((size_t)16 * 1024)
 
 void
 archive_get_match_free(ArchiveGetMatch *match)
@@ -165,7 +168,70 @@ base_name(const char *path)
     return slash != NULL ? slash + 1 : path;
 }
 
-/* Decrypt, decompress, hash, write; verify before the destination is committed. */
+/* Where the plain bytes go: copied into the hashing thread's chunks, each written to the destination when full
+ * and then handed to the thread (without a thread: written directly). */
+typedef struct GetSink {
+    StorageWrite *write;
+    HashThread *hasher; /* NULL when the file has no checksum to verify */
+    uint8_t *chunk;     /* the chunk being filled, NULL when none */
+    size_t filled;
+} GetSink;
+
+static int
+get_sink_flush(GetSink *sink)
+{
+    if (sink->chunk == NULL || sink->filled == 0)
+        return 0;
+    TRY(storage_write(sink->write, sink->chunk, sink->filled));
+    hash_thread_publish(sink->hasher, sink->filled);
+    sink->chunk = NULL;
+    sink->filled = 0;
+    return 0;
+}
+
+static int
+get_sink(void *context, const uint8_t *data, size_t size)
+{
+    GetSink *sink = context;
+    if (sink->hasher == NULL)
+        return storage_write(sink->write, data, size);
+    while (size > 0) {
+        if (sink->chunk == NULL)
+            sink->chunk = hash_thread_slot(sink->hasher);
+        size_t part = HASH_THREAD_CHUNK_SIZE - sink->filled < size ? HASH_THREAD_CHUNK_SIZE - sink->filled : size;
+        memcpy(sink->chunk + sink->filled, data, part);
+        sink->filled += part;
+        data += part;
+        size -= part;
+        if (sink->filled == HASH_THREAD_CHUNK_SIZE)
+            TRY(get_sink_flush(sink));
+    }
+    return 0;
+}
+
+/* Read the stored file through decrypt + decompress into the sink. */
+static int
+get_copy_pipeline(StorageRead *read, Pipeline *pipeline, GetSink *sink)
+{
+    uint8_t *buffer = mem_alloc(GET_BUFFER_SIZE);
+    int result = 0;
+    for (;;) {
+        size_t got = 0;
+        result = storage_read(read, buffer, GET_BUFFER_SIZE, &got);
+        if (result < 0 || got == 0)
+            break;
+        result = pipeline_push(pipeline, buffer, got, get_sink, sink);
+        if (result < 0)
+            break;
+    }
+    free(buffer);
+    TRY(result);
+    TRY(pipeline_finish(pipeline, get_sink, sink));
+    return get_sink_flush(sink);
+}
+
+/* Decrypt, decompress, write, with the SHA-1 of a segment on a second thread; verify before the destination is
+ * committed. */
 static int
 get_copy_stream(const Repo *repo, const char *wal_file, const ArchiveGetMatch *match, Storage *local,
                 const char *destination)
@@ -180,29 +246,33 @@ get_copy_stream(const Repo *repo, const char *wal_file, const ArchiveGetMatch *m
     write_options.create_path = false;
     write_options.sync_file = false; /* PostgreSQL reads it at once; pgBackRest does not sync it either */
     write_options.sync_path = false;
-    StorageWrite *write = NULL;
-    int result = storage_open_write(local, destination, &write_options, &write);
+    GetSink sink = {0};
+    int result = storage_open_write(local, destination, &write_options, &sink.write);
+    if (result == 0 && expected_sha1 != NULL)
+        result = hash_thread_start(&sink.hasher);
 
     Pipeline *pipeline = pipeline_new();
-    Filter *hash = NULL;
     if (match->cipher_pass != NULL)
         pipeline_add(pipeline, filter_cipher_new(CIPHER_DECRYPT, match->cipher_pass, strlen(match->cipher_pass), false));
     CompressType compress_type = compress_type_from_name(stored_name);
     if (compress_type != COMPRESS_NONE)
         pipeline_add(pipeline, filter_decompress_new(compress_type, false));
-    if (expected_sha1 != NULL)
-        hash = pipeline_add(pipeline, filter_hash_new(HASH_SHA1));
 
     if (result == 0)
-        result = storage_copy(read, pipeline, write, GET_BUFFER_SIZE);
-    if (result == 0 && hash != NULL && strncmp(filter_hash_hex(hash), expected_sha1, 40) != 0)
-        result = err_set(ERR_CHECKSUM, "checksum of the restored data '%s' does not match the checksum '%.40s' in "
-                         "the file name", filter_hash_hex(hash), expected_sha1);
+        result = get_copy_pipeline(read, pipeline, &sink);
+    char actual_sha1[HASH_SHA1_HEX_SIZE];
+    if (result == 0 && sink.hasher != NULL) {
+        result = hash_thread_finish(sink.hasher, actual_sha1);
+        if (result == 0 && strncmp(actual_sha1, expected_sha1, 40) != 0)
+            result = err_set(ERR_CHECKSUM, "checksum of the restored data '%s' does not match the checksum '%.40s' "
+                             "in the file name", actual_sha1, expected_sha1);
+    }
     if (result == 0)
-        result = storage_write_close(write);
+        result = storage_write_close(sink.write);
 
+    hash_thread_free(sink.hasher);
     pipeline_free(pipeline);
-    storage_write_free(write); /* removes the temp file unless committed */
+    storage_write_free(sink.write); /* removes the temp file unless committed */
     storage_read_free(read);
     return result;
 }

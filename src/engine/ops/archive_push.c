@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <limits.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +12,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "engine/ops/hash_thread.h"
 #include "engine/ops/lock.h"
 #include "engine/pg/control.h"
 #include "engine/pg/version.h"
@@ -22,9 +22,8 @@
 #include "storage/filter/hash.h"
 #include "storage/posix.h"
 
-/* The segment is read in chunks of this size into a ring of slots shared with the hashing thread. */
-#define PUSH_CHUNK_SIZE ((size_t)1 << 20)
-#define PUSH_RING_SLOTS 4
+/* Buffer size for files copied whole (.history, .backup) and for the duplicate check's hashing. */
+#define PUSH_BUFFER_SIZE ((size_t)256 * 1024)
 
 /* ------------------------------------------------------------------------------------------------------------------
  * Shared with archive-get
@@ -143,85 +142,6 @@ push_check_header(const uint8_t *data, size_t size, const char *wal_full, const 
 }
 
 /* ------------------------------------------------------------------------------------------------------------------
- * The hashing thread: SHA-1 over the chunks the reader publishes, while the reader compresses them
- * ------------------------------------------------------------------------------------------------------------------ */
-
-typedef struct PushRing {
-    pthread_mutex_t mutex;
-    pthread_cond_t changed;
-    uint8_t *memory;                  /* PUSH_RING_SLOTS * PUSH_CHUNK_SIZE bytes */
-    size_t sizes[PUSH_RING_SLOTS];    /* bytes in each slot */
-    unsigned long long published;     /* chunks handed to the hasher */
-    unsigned long long hashed;        /* chunks the hasher is done with */
-    bool end;                         /* no more chunks (end of file or abandoned) */
-    Filter *sha1;                     /* owned by the ring */
-    ErrorCode error_code;             /* the hasher's failure, ERR_NONE when none */
-    char error_message[512];
-} PushRing;
-
-static void *
-push_hash_thread(void *argument)
-{
-    PushRing *ring = argument;
-    pthread_mutex_lock(&ring->mutex);
-    for (;;) {
-        while (ring->hashed == ring->published && !ring->end)
-            pthread_cond_wait(&ring->changed, &ring->mutex);
-        if (ring->hashed == ring->published)
-            break;
-        size_t slot = (size_t)(ring->hashed % PUSH_RING_SLOTS);
-        size_t size = ring->sizes[slot];
-        pthread_mutex_unlock(&ring->mutex);
-
-        int result = ring->sha1->ops->process(ring->sha1, ring->memory + slot * PUSH_CHUNK_SIZE, size, NULL);
-
-        pthread_mutex_lock(&ring->mutex);
-        if (result < 0 && ring->error_code == ERR_NONE) {
-            ring->error_code = err_code();
-            snprintf(ring->error_message, sizeof(ring->error_message), "%s", err_message());
-        }
-        ring->hashed++;
-        pthread_cond_broadcast(&ring->changed);
-    }
-    pthread_mutex_unlock(&ring->mutex);
-    if (ring->error_code == ERR_NONE && ring->sha1->ops->finish(ring->sha1, NULL) < 0) {
-        ring->error_code = err_code();
-        snprintf(ring->error_message, sizeof(ring->error_message), "%s", err_message());
-    }
-    return NULL;
-}
-
-/* The next free slot (waits while the hasher still holds every slot). */
-static uint8_t *
-push_ring_slot(PushRing *ring)
-{
-    pthread_mutex_lock(&ring->mutex);
-    while (ring->published - ring->hashed >= PUSH_RING_SLOTS)
-        pthread_cond_wait(&ring->changed, &ring->mutex);
-    pthread_mutex_unlock(&ring->mutex);
-    return ring->memory + (size_t)(ring->published % PUSH_RING_SLOTS) * PUSH_CHUNK_SIZE;
-}
-
-static void
-push_ring_publish(PushRing *ring, size_t size)
-{
-    pthread_mutex_lock(&ring->mutex);
-    ring->sizes[ring->published % PUSH_RING_SLOTS] = size;
-    ring->published++;
-    pthread_cond_broadcast(&ring->changed);
-    pthread_mutex_unlock(&ring->mutex);
-}
-
-static void
-push_ring_end(PushRing *ring)
-{
-    pthread_mutex_lock(&ring->mutex);
-    ring->end = true;
-    pthread_cond_broadcast(&ring->changed);
-    pthread_mutex_unlock(&ring->mutex);
-}
-
-/* ------------------------------------------------------------------------------------------------------------------
  * Reading and storing a segment in one pass
  * ------------------------------------------------------------------------------------------------------------------ */
 
@@ -269,28 +189,30 @@ push_pipeline_new(const PushSegment *push)
     return pipeline;
 }
 
-/* The reader's side of the pass: the first chunk is already in the ring (read for the header check); hand each
- * chunk to the hasher and compress it here, then read the next. */
+/* The reader's side of the pass: the first chunk is already read (for the header check); hand each chunk to the
+ * hashing thread and compress it here, then read the next into the next slot. */
 static int
-push_segment_stream(StorageRead *read, PushRing *ring, size_t first_size, Pipeline *pipeline, StorageWrite *write)
+push_segment_stream(StorageRead *read, HashThread *hasher, uint8_t *first, size_t first_size, Pipeline *pipeline,
+                    StorageWrite *write)
 {
     size_t got = first_size;
-    uint8_t *slot = ring->memory;
+    uint8_t *slot = first;
     while (got > 0) {
-        push_ring_publish(ring, got);
+        hash_thread_publish(hasher, got);
         TRY(pipeline_push(pipeline, slot, got, push_sink_write, write));
-        if (got < PUSH_CHUNK_SIZE)
+        if (got < HASH_THREAD_CHUNK_SIZE)
             break;
-        slot = push_ring_slot(ring);
-        TRY(push_read_full(read, slot, PUSH_CHUNK_SIZE, &got));
+        slot = hash_thread_slot(hasher);
+        TRY(push_read_full(read, slot, HASH_THREAD_CHUNK_SIZE, &got));
     }
     return pipeline_finish(pipeline, push_sink_write, write);
 }
 
-/* Store a segment whose first chunk (`first_size` bytes) is in the ring: SHA-1 on a second thread, compress
- * (+ encrypt) and write here, then the final name "<name>-<sha1>[.<ext>]" once the digest is known. */
+/* Store a segment whose first chunk is read: SHA-1 on the hashing thread, compress (+ encrypt) and write here,
+ * then the final name "<name>-<sha1>[.<ext>]" once the digest is known. */
 static int
-push_segment_store(const PushSegment *push, StorageRead *read, PushRing *ring, size_t first_size)
+push_segment_store(const PushSegment *push, StorageRead *read, HashThread *hasher, uint8_t *first,
+                   size_t first_size)
 {
     char *temp_path = layout_wal_path(push->options->stanza, push->archive_id, push->wal_file);
     StorageWrite *write = NULL;
@@ -299,22 +221,12 @@ push_segment_store(const PushSegment *push, StorageRead *read, PushRing *ring, s
     TRY(result);
 
     Pipeline *pipeline = push_pipeline_new(push);
-    pthread_t hasher;
-    result = pthread_create(&hasher, NULL, push_hash_thread, ring);
-    if (result != 0) {
-        err_set_errno(ERR_KERNEL, result, "unable to start the hashing thread");
-        result = -1;
-    } else {
-        result = push_segment_stream(read, ring, first_size, pipeline, write);
-        push_ring_end(ring);
-        pthread_join(hasher, NULL);
-        if (result == 0 && ring->error_code != ERR_NONE)
-            result = err_set(ring->error_code, "%s", ring->error_message);
-    }
-
+    result = push_segment_stream(read, hasher, first, first_size, pipeline, write);
+    char sha1[HASH_SHA1_HEX_SIZE];
+    if (result == 0)
+        result = hash_thread_finish(hasher, sha1);
     if (result == 0) {
-        char *stored = layout_wal_stored_name(push->wal_file, filter_hash_hex(ring->sha1),
-                                              push->options->compress_type);
+        char *stored = layout_wal_stored_name(push->wal_file, sha1, push->options->compress_type);
         result = storage_write_set_name(write, stored);
         free(stored);
         if (result == 0)
@@ -333,7 +245,7 @@ push_file_sha1(Storage *storage, const char *full, char sha1[HASH_SHA1_HEX_SIZE]
     TRY(storage_open_read(storage, full, 0, -1, false, &read));
     Pipeline *pipeline = pipeline_new();
     Filter *hash = pipeline_add(pipeline, filter_hash_new(HASH_SHA1));
-    int result = storage_copy(read, pipeline, NULL, PUSH_CHUNK_SIZE);
+    int result = storage_copy(read, pipeline, NULL, PUSH_BUFFER_SIZE);
     if (result == 0)
         snprintf(sha1, HASH_SHA1_HEX_SIZE, "%s", filter_hash_hex(hash));
     pipeline_free(pipeline);
@@ -385,12 +297,13 @@ push_segment_existing(const PushSegment *push, bool *exists, bool *same)
 /* Checks, then the single pass. The first chunk is read once: for the header check and as the start of the
  * stream. */
 static int
-push_segment_checked(const PushSegment *push, StorageRead *read, PushRing *ring)
+push_segment_checked(const PushSegment *push, StorageRead *read, HashThread *hasher)
 {
+    uint8_t *first = hash_thread_slot(hasher);
     size_t first_size = 0;
-    TRY(push_read_full(read, ring->memory, PUSH_CHUNK_SIZE, &first_size));
+    TRY(push_read_full(read, first, HASH_THREAD_CHUNK_SIZE, &first_size));
     if (push->options->header_check)
-        TRY(push_check_header(ring->memory, first_size, push->wal_full, push->info));
+        TRY(push_check_header(first, first_size, push->wal_full, push->info));
 
     bool exists = false, same = false;
     TRY(push_segment_existing(push, &exists, &same));
@@ -403,7 +316,7 @@ push_segment_checked(const PushSegment *push, StorageRead *read, PushRing *ring)
     if (exists)
         return err_set(ERR_ARCHIVE_DUPLICATE, "WAL file '%s' already exists in the repo%u archive with a different "
                        "checksum", push->wal_file, push->repo->key);
-    return push_segment_store(push, read, ring, first_size);
+    return push_segment_store(push, read, hasher, first, first_size);
 }
 
 static int
@@ -411,16 +324,11 @@ push_segment(const PushSegment *push)
 {
     StorageRead *read = NULL;
     TRY(storage_open_read(push->local, push->wal_full, 0, -1, false, &read));
-    PushRing ring = {.memory = mem_alloc(PUSH_RING_SLOTS * PUSH_CHUNK_SIZE), .sha1 = filter_hash_new(HASH_SHA1)};
-    pthread_mutex_init(&ring.mutex, NULL);
-    pthread_cond_init(&ring.changed, NULL);
-
-    int result = push_segment_checked(push, read, &ring);
-
-    filter_free(ring.sha1);
-    pthread_cond_destroy(&ring.changed);
-    pthread_mutex_destroy(&ring.mutex);
-    free(ring.memory);
+    HashThread *hasher = NULL;
+    int result = hash_thread_start(&hasher);
+    if (result == 0)
+        result = push_segment_checked(push, read, hasher);
+    hash_thread_free(hasher);
     storage_read_free(read);
     return result;
 }
@@ -441,7 +349,7 @@ push_other(const PushSegment *push)
         if (push->info->cipher_pass != NULL)
             pipeline_add(pipeline, filter_cipher_new(CIPHER_ENCRYPT, push->info->cipher_pass,
                                                      strlen(push->info->cipher_pass), false));
-        result = storage_copy(read, pipeline, write, PUSH_CHUNK_SIZE);
+        result = storage_copy(read, pipeline, write, PUSH_BUFFER_SIZE);
     }
     if (result == 0)
         result = storage_write_close(write);

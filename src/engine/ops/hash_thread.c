@@ -1,0 +1,154 @@
+/* hash_thread: SHA-1 on a second thread over streamed chunks (see hash_thread.h). */
+#include "engine/ops/hash_thread.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include "common/error.h"
+#include "common/mem.h"
+
+#define HASH_THREAD_RING_SIZE (HASH_THREAD_CHUNK_SIZE * HASH_THREAD_SLOTS)
+
+struct HashThread {
+    pthread_t thread;
+    bool running;                  /* the thread was started and not joined */
+    pthread_mutex_t mutex;
+    pthread_cond_t changed;
+    uint8_t *ring;                 /* HASH_THREAD_RING_SIZE bytes, mmap'ed */
+    size_t sizes[HASH_THREAD_SLOTS];
+    unsigned long long published;  /* chunks handed to the thread */
+    unsigned long long hashed;     /* chunks the thread is done with */
+    bool end;                      /* no more chunks will come */
+    Filter *sha1;
+    ErrorCode error_code;          /* the thread's failure, ERR_NONE when none */
+    char error_message[512];
+};
+
+/* Keep the thread's failure for the producer (the error record is per thread). */
+static void
+hash_thread_keep_error(HashThread *thread)
+{
+    if (thread->error_code != ERR_NONE)
+        return;
+    thread->error_code = err_code() != ERR_NONE ? err_code() : ERR_CRYPTO;
+    snprintf(thread->error_message, sizeof(thread->error_message), "%s", err_message());
+}
+
+static void *
+hash_thread_main(void *argument)
+{
+    HashThread *thread = argument;
+    pthread_mutex_lock(&thread->mutex);
+    for (;;) {
+        while (thread->hashed == thread->published && !thread->end)
+            pthread_cond_wait(&thread->changed, &thread->mutex);
+        if (thread->hashed == thread->published)
+            break;
+        size_t slot = (size_t)(thread->hashed % HASH_THREAD_SLOTS);
+        size_t size = thread->sizes[slot];
+        pthread_mutex_unlock(&thread->mutex);
+
+        int result = thread->sha1->ops->process(thread->sha1, thread->ring + slot * HASH_THREAD_CHUNK_SIZE, size, NULL);
+
+        pthread_mutex_lock(&thread->mutex);
+        if (result < 0)
+            hash_thread_keep_error(thread);
+        thread->hashed++;
+        pthread_cond_broadcast(&thread->changed);
+    }
+    pthread_mutex_unlock(&thread->mutex);
+    if (thread->error_code == ERR_NONE && thread->sha1->ops->finish(thread->sha1, NULL) < 0)
+        hash_thread_keep_error(thread);
+    return NULL;
+}
+
+int
+hash_thread_start(HashThread **result)
+{
+    *result = NULL;
+    HashThread *thread = mem_calloc(1, sizeof(*thread));
+    /* Pre-faulted in one call: the chunks are written at once by read() or memcpy, and a page fault per 4 KiB
+     * costs more than the hashing of it on a virtual machine. */
+    void *ring = mmap(NULL, HASH_THREAD_RING_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+                      -1, 0);
+    if (ring == MAP_FAILED) {
+        free(thread);
+        return err_set_errno(ERR_MEMORY, errno, "unable to map %zu bytes for the hashing ring",
+                             (size_t)HASH_THREAD_RING_SIZE);
+    }
+    thread->ring = ring;
+    thread->sha1 = filter_hash_new(HASH_SHA1);
+    pthread_mutex_init(&thread->mutex, NULL);
+    pthread_cond_init(&thread->changed, NULL);
+
+    int error = pthread_create(&thread->thread, NULL, hash_thread_main, thread);
+    if (error != 0) {
+        hash_thread_free(thread);
+        return err_set_errno(ERR_KERNEL, error, "unable to start the hashing thread");
+    }
+    thread->running = true;
+    *result = thread;
+    return 0;
+}
+
+uint8_t *
+hash_thread_slot(HashThread *thread)
+{
+    pthread_mutex_lock(&thread->mutex);
+    while (thread->published - thread->hashed >= HASH_THREAD_SLOTS)
+        pthread_cond_wait(&thread->changed, &thread->mutex);
+    size_t slot = (size_t)(thread->published % HASH_THREAD_SLOTS);
+    pthread_mutex_unlock(&thread->mutex);
+    return thread->ring + slot * HASH_THREAD_CHUNK_SIZE;
+}
+
+void
+hash_thread_publish(HashThread *thread, size_t size)
+{
+    pthread_mutex_lock(&thread->mutex);
+    thread->sizes[thread->published % HASH_THREAD_SLOTS] = size;
+    thread->published++;
+    pthread_cond_broadcast(&thread->changed);
+    pthread_mutex_unlock(&thread->mutex);
+}
+
+/* Tell the thread no more chunks come and wait for it. */
+static void
+hash_thread_join(HashThread *thread)
+{
+    if (!thread->running)
+        return;
+    pthread_mutex_lock(&thread->mutex);
+    thread->end = true;
+    pthread_cond_broadcast(&thread->changed);
+    pthread_mutex_unlock(&thread->mutex);
+    pthread_join(thread->thread, NULL);
+    thread->running = false;
+}
+
+int
+hash_thread_finish(HashThread *thread, char hex[HASH_SHA1_HEX_SIZE])
+{
+    hash_thread_join(thread);
+    if (thread->error_code != ERR_NONE)
+        return err_set(thread->error_code, "%s", thread->error_message);
+    snprintf(hex, HASH_SHA1_HEX_SIZE, "%s", filter_hash_hex(thread->sha1));
+    return 0;
+}
+
+void
+hash_thread_free(HashThread *thread)
+{
+    if (thread == NULL)
+        return;
+    hash_thread_join(thread);
+    filter_free(thread->sha1);
+    pthread_cond_destroy(&thread->changed);
+    pthread_mutex_destroy(&thread->mutex);
+    munmap(thread->ring, HASH_THREAD_RING_SIZE);
+    free(thread);
+}
