@@ -10,6 +10,7 @@
 #include "config/config.h"
 #include "engine/ops/archive_get.h"
 #include "engine/ops/archive_push.h"
+#include "engine/ops/lock.h"
 #include "engine/repo/repo.h"
 
 /* Try one repository: 1 when found and copied, 0 when not there, -1 on a failure of the copy (fatal);
@@ -65,6 +66,11 @@ cmd_archive_get(void)
     };
     char *destination = NULL;
     TRY(archive_wal_path_resolve(options.pg_path, cfg_param(1), &destination));
+    /* 2.45 refuses archive-get while a stop file exists (later versions allow it) */
+    if (stop_check(cfg_str(OPT_LOCK_PATH), options.stanza) < 0) {
+        free(destination);
+        return -1;
+    }
 
     unsigned count = repo_count();
     unsigned invalid = 0;

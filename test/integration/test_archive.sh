@@ -11,7 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 
 lib_init
-tap_plan 45
+tap_plan 46
 
 CIPHER_PASS='gaia-archive-test-pass-42'
 PUSH_LOG="$GAIA_TMP/push.log"
@@ -225,8 +225,11 @@ assert_eq "(c) the repository is unchanged by every refusal" "$before" "$(repo_s
 run_gaiarest "$CONF" --stanza=demo stop >/dev/null 2>&1
 rc=0
 out=$(run_gaiarest "$CONF" --stanza=demo archive-push "$GAIA_TMP/wal/$segment" 2>&1) || rc=$?
+rc_get=0
+run_gaiarest "$CONF" --stanza=demo archive-get "$segment" "$GAIA_TMP/get/stopped" >/dev/null 2>&1 || rc_get=$?
 run_gaiarest "$CONF" --stanza=demo start >/dev/null 2>&1
 assert_status "(c) stop file: archive-push refused" 62 "$rc"
+assert_status "(c) stop file: archive-get refused (as 2.45)" 62 "$rc_get"
 
 # a corrupted compressed segment (stock gz push in (b)): clear error naming the file, no destination written
 gz_file=$(find "$GAIA_TMP/repo-stock/archive/demo" -name '*.gz' | head -1)
