@@ -65,13 +65,15 @@ static int
 backup_ref_compare(const void *a, const void *b)
 {
     const BackupRef *left = a, *right = b;
+    if (left->entry->timestamp_start != right->entry->timestamp_start)
+        return left->entry->timestamp_start < right->entry->timestamp_start ? -1 : 1;
     int result = strcmp(left->entry->label, right->entry->label);
     if (result != 0)
         return result;
     return (left->repo->key > right->repo->key) - (left->repo->key < right->repo->key);
 }
 
-/* Every listed backup of the stanza over all repos, by label then repo key (caller frees). */
+/* Every listed backup of the stanza over all repos, by start time, label, repo key (caller frees). */
 static BackupRef *
 stanza_backups(const InfoReport *report, const InfoStanza *stanza, size_t *count)
 {

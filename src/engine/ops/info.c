@@ -239,6 +239,22 @@ lock_held(const char *lock_path, const char *stanza)
     return held;
 }
 
+/* --set: a repo without the backup is still ok when another repo holds it (status 6 only when none does). */
+static void
+set_found_anywhere(const InfoRequest *request, InfoStanza *stanza)
+{
+    if (request->set == NULL)
+        return;
+    bool found = false;
+    for (size_t r = 0; r < stanza->repo_count; r++)
+        found = found || stanza->repos[r].has_manifest;
+    if (!found)
+        return;
+    for (size_t r = 0; r < stanza->repo_count; r++)
+        if (stanza->repos[r].code == INFO_STATUS_BACKUP_MISSING)
+            stanza->repos[r].code = INFO_STATUS_OK;
+}
+
 InfoStatusCode
 info_stanza_status(const InfoStanza *stanza)
 {
@@ -276,6 +292,7 @@ info_gather(const InfoRequest *request, InfoReport *report)
             }
         }
         stanza->lock_held = lock_held(request->lock_path, stanza->name);
+        set_found_anywhere(request, stanza);
     }
     free(names);
     return 0;
