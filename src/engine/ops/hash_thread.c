@@ -23,6 +23,7 @@ struct HashThread {
     unsigned long long published;  /* chunks handed to the thread */
     unsigned long long hashed;     /* chunks the thread is done with */
     bool end;                      /* no more chunks will come */
+    bool hashing;                  /* a chunk is being hashed (by the thread or by the producer) */
     Filter *sha1;
     ErrorCode error_code;          /* the thread's failure, ERR_NONE when none */
     char error_message[512];
@@ -38,31 +39,41 @@ hash_thread_keep_error(HashThread *thread)
     snprintf(thread->error_message, sizeof(thread->error_message), "%s", err_message());
 }
 
+/* Hash the next published chunk; called with the mutex held and `hashing` free, returns with it held. Either
+ * thread may do it: the digest is sequential, and whoever is free takes the next chunk. */
+static void
+hash_thread_hash_next(HashThread *thread)
+{
+    thread->hashing = true;
+    size_t slot = (size_t)(thread->hashed % HASH_THREAD_SLOTS);
+    size_t size = thread->sizes[slot];
+    bool failed = thread->error_code != ERR_NONE;
+    pthread_mutex_unlock(&thread->mutex);
+
+    int result = failed ? 0
+                        : thread->sha1->ops->process(thread->sha1, thread->ring + slot * HASH_THREAD_CHUNK_SIZE, size, NULL);
+
+    pthread_mutex_lock(&thread->mutex);
+    if (result < 0)
+        hash_thread_keep_error(thread);
+    thread->hashed++;
+    thread->hashing = false;
+    pthread_cond_broadcast(&thread->changed);
+}
+
 static void *
 hash_thread_main(void *argument)
 {
     HashThread *thread = argument;
     pthread_mutex_lock(&thread->mutex);
     for (;;) {
-        while (thread->hashed == thread->published && !thread->end)
+        while ((thread->hashed == thread->published || thread->hashing) && !thread->end)
             pthread_cond_wait(&thread->changed, &thread->mutex);
-        if (thread->hashed == thread->published)
+        if (thread->end)
             break;
-        size_t slot = (size_t)(thread->hashed % HASH_THREAD_SLOTS);
-        size_t size = thread->sizes[slot];
-        pthread_mutex_unlock(&thread->mutex);
-
-        int result = thread->sha1->ops->process(thread->sha1, thread->ring + slot * HASH_THREAD_CHUNK_SIZE, size, NULL);
-
-        pthread_mutex_lock(&thread->mutex);
-        if (result < 0)
-            hash_thread_keep_error(thread);
-        thread->hashed++;
-        pthread_cond_broadcast(&thread->changed);
+        hash_thread_hash_next(thread);
     }
     pthread_mutex_unlock(&thread->mutex);
-    if (thread->error_code == ERR_NONE && thread->sha1->ops->finish(thread->sha1, NULL) < 0)
-        hash_thread_keep_error(thread);
     return NULL;
 }
 
@@ -95,12 +106,25 @@ hash_thread_start(HashThread **result)
     return 0;
 }
 
+/* Wait until fewer than `pending` chunks are left to hash; the producer hashes a chunk itself whenever the thread
+ * is not busy with one (so an overloaded machine that does not schedule the thread costs no more than hashing on
+ * one thread). Called with the mutex held. */
+static void
+hash_thread_drain(HashThread *thread, unsigned long long pending)
+{
+    while (thread->published - thread->hashed >= pending) {
+        if (!thread->hashing)
+            hash_thread_hash_next(thread);
+        else
+            pthread_cond_wait(&thread->changed, &thread->mutex);
+    }
+}
+
 uint8_t *
 hash_thread_slot(HashThread *thread)
 {
     pthread_mutex_lock(&thread->mutex);
-    while (thread->published - thread->hashed >= HASH_THREAD_SLOTS)
-        pthread_cond_wait(&thread->changed, &thread->mutex);
+    hash_thread_drain(thread, HASH_THREAD_SLOTS);
     size_t slot = (size_t)(thread->published % HASH_THREAD_SLOTS);
     pthread_mutex_unlock(&thread->mutex);
     return thread->ring + slot * HASH_THREAD_CHUNK_SIZE;
@@ -116,13 +140,15 @@ hash_thread_publish(HashThread *thread, size_t size)
     pthread_mutex_unlock(&thread->mutex);
 }
 
-/* Tell the thread no more chunks come and wait for it. */
+/* Tell the thread no more chunks come and wait for it (chunks not hashed yet are dropped). */
 static void
 hash_thread_join(HashThread *thread)
 {
     if (!thread->running)
         return;
     pthread_mutex_lock(&thread->mutex);
+    while (thread->hashing)
+        pthread_cond_wait(&thread->changed, &thread->mutex);
     thread->end = true;
     pthread_cond_broadcast(&thread->changed);
     pthread_mutex_unlock(&thread->mutex);
@@ -133,7 +159,12 @@ hash_thread_join(HashThread *thread)
 int
 hash_thread_finish(HashThread *thread, char hex[HASH_SHA1_HEX_SIZE])
 {
+    pthread_mutex_lock(&thread->mutex);
+    hash_thread_drain(thread, 1);
+    pthread_mutex_unlock(&thread->mutex);
     hash_thread_join(thread);
+    if (thread->error_code == ERR_NONE && thread->sha1->ops->finish(thread->sha1, NULL) < 0)
+        hash_thread_keep_error(thread);
     if (thread->error_code != ERR_NONE)
         return err_set(thread->error_code, "%s", thread->error_message);
     snprintf(hex, HASH_SHA1_HEX_SIZE, "%s", filter_hash_hex(thread->sha1));

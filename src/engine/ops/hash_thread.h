@@ -6,6 +6,8 @@
  * mapped and pre-faulted once) and publishes each one in order; the thread hashes published chunks in order.
  * A slot handed out by hash_thread_slot() stays the caller's until the next call to hash_thread_slot(): the caller
  * may keep reading it (to compress it, to write it) after publishing it. Memory is bounded by the ring.
+ * When the ring is full and the thread is not busy (not scheduled on a loaded machine), the producer hashes the
+ * next chunk itself, and at the end it hashes what is left: never slower than hashing on one thread.
  * One producer thread only.
  */
 #ifndef GAIAREST_ENGINE_OPS_HASH_THREAD_H
