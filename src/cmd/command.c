@@ -13,8 +13,8 @@
 
 /* One entry per command; helpers fill in theirs as the commands land. */
 static const CommandFunction command_table[CMD_COUNT] = {
-    [CMD_ARCHIVE_GET] = NULL,
-    [CMD_ARCHIVE_PUSH] = NULL,
+    [CMD_ARCHIVE_GET] = cmd_archive_get,
+    [CMD_ARCHIVE_PUSH] = cmd_archive_push,
     [CMD_BACKUP] = cmd_backup,
     [CMD_CHECK] = cmd_check,
     [CMD_EXPIRE] = NULL,
@@ -29,6 +29,15 @@ static const CommandFunction command_table[CMD_COUNT] = {
     [CMD_VERIFY] = NULL,
     [CMD_VERSION] = cmd_version,
 };
+
+/* Set by a command that succeeds with a non-zero exit status (command_exit_status_set). */
+static int command_exit_status = 0;
+
+void
+command_exit_status_set(int status)
+{
+    command_exit_status = status;
+}
 
 CommandFunction
 command_function(CommandId id)
@@ -97,7 +106,7 @@ command_run(void)
     if (!command_logs(id)) {
         if (function() < 0)
             return command_report_error();
-        return 0;
+        return command_exit_status;
     }
 
     /* Commands whose output is the point (info) keep their begin/end lines at debug, as pgBackRest does, so that
@@ -116,6 +125,7 @@ command_run(void)
     } else {
         log_write(begin_end_level, "%s command end: completed successfully (%lldms)", cfg_command_name(),
                   command_now_ms() - start);
+        status = command_exit_status;
     }
     return status;
 }

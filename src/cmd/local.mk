@@ -1,5 +1,7 @@
 # src/cmd: one file per command plus the dispatch table (command.c).
 libgaiarest_a_SOURCES += \
+	src/cmd/archive_get.c \
+	src/cmd/archive_push.c \
 	src/cmd/check.c \
 	src/cmd/command.c \
 	src/cmd/help.c \

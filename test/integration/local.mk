@@ -24,3 +24,5 @@ check_PROGRAMS += test/tools/gaia-resave
 test_tools_gaia_resave_SOURCES = test/tools/gaia-resave.c
 test_tools_gaia_resave_CFLAGS = $(AM_CFLAGS)
 test_tools_gaia_resave_LDADD = libgaiarest.a $(GAIA_LIBS)
+TESTS += test/integration/test_archive.sh
+TESTS += test/integration/test_archive_segsize.sh
