@@ -26,12 +26,9 @@ test_unit_test_restore_LDADD = $(GAIA_UNIT_LIBS)
 # backup (branch backup)
 libgaiarest_a_SOURCES += src/engine/ops/backup.c src/engine/ops/backup_file.c
 noinst_HEADERS += src/engine/ops/backup.h src/engine/ops/backup_file.h
-TESTS += test/integration/test_backup.sh
 # archive-push / archive-get (synchronous)
 libgaiarest_a_SOURCES += src/engine/ops/archive_push.c src/engine/ops/archive_get.c src/engine/ops/hash_thread.c
 noinst_HEADERS += src/engine/ops/archive_push.h src/engine/ops/archive_get.h src/engine/ops/hash_thread.h
-libgaiarest_a_SOURCES += src/engine/ops/info.c
-noinst_HEADERS += src/engine/ops/info.h
 check_PROGRAMS += test/unit/test_hash_thread
 TESTS += test/unit/test_hash_thread
 test_unit_test_hash_thread_SOURCES = test/unit/test_hash_thread.c
