@@ -14,3 +14,6 @@ noinst_HEADERS += \
 # info (branch info)
 libgaiarest_a_SOURCES += src/cmd/info.c
 noinst_HEADERS += src/cmd/info.h
+# info --output=prometheus (branch docs)
+libgaiarest_a_SOURCES += src/cmd/info_prometheus.c
+noinst_HEADERS += src/cmd/info_prometheus.h
