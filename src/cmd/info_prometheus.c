@@ -363,17 +363,16 @@ info_prometheus_archive_lag(const InfoPgArchive *pg, uint64_t *segments)
     WalFileKind kind = wal_file_kind(pg->archiver.last_archived_wal);
     if (kind != WAL_FILE_SEGMENT && kind != WAL_FILE_PARTIAL && kind != WAL_FILE_BACKUP_HISTORY)
         return false;
-    WalSegment archived, current;
-    if (wal_segment_parse(pg->archiver.last_archived_wal, &archived) < 0 ||
-        wal_segment_parse(pg->current_wal, &current) < 0) {
+    WalSegment archived;
+    if (wal_segment_parse(pg->archiver.last_archived_wal, &archived) < 0) {
         err_clear();
         return false;
     }
-    /* Segment numbers across logs: a log holds 4 GiB of WAL. */
+    /* Segment numbers over the whole LSN space: a log holds 4 GiB of WAL. */
     uint64_t per_log = (UINT64_C(1) << 32) / pg->wal_segment_size;
     uint64_t archived_pos = (uint64_t)archived.log * per_log + archived.segment;
-    uint64_t current_pos = (uint64_t)current.log * per_log + current.segment;
-    *segments = current_pos > archived_pos ? current_pos - archived_pos - 1 : 0;
+    uint64_t writing_pos = pg->current_lsn / pg->wal_segment_size; /* the first segment not complete yet */
+    *segments = writing_pos > archived_pos + 1 ? writing_pos - archived_pos - 1 : 0;
     return true;
 }
 
@@ -422,9 +421,13 @@ info_prometheus_pg_read(const char *stanza, InfoPgArchive *pg)
         pg->wal_segment_size = facts->wal_segment_size;
         result = pg_db_archiver_stat(db, &pg->archiver);
         pg->up = result == 0;
-        if (result == 0 && !facts->in_recovery)
-            result = pg_db_current_wal(db, NULL, pg->current_wal);
-        pg->has_current = pg->up && !facts->in_recovery && result == 0;
+        if (result == 0 && !facts->in_recovery) {
+            char lsn[PG_DB_LSN_SIZE], wal_file[WAL_SEGMENT_NAME_SIZE + 1];
+            result = pg_db_current_wal(db, lsn, wal_file);
+            if (result == 0)
+                result = wal_lsn_parse(lsn, &pg->current_lsn);
+            pg->has_current = result == 0;
+        }
     }
     if (result < 0) {
         LOG_DETAIL("archiver state of pg1 not read: [%03d] %s", (int)err_code(), err_message());

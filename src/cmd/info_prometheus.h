@@ -25,8 +25,8 @@ typedef struct InfoPgArchive {
     bool up;                   /* connected and queried */
     bool in_recovery;
     PgDbArchiverStat archiver; /* valid when up */
-    bool has_current;          /* current_wal is valid (a primary) */
-    char current_wal[WAL_SEGMENT_NAME_SIZE + 1];
+    bool has_current;          /* current_lsn is valid (a primary) */
+    uint64_t current_lsn;      /* the current write position (pg_current_wal_lsn) */
     uint32_t wal_segment_size; /* bytes, valid when up */
 } InfoPgArchive;
 
@@ -38,10 +38,10 @@ void info_render_prometheus(const InfoReport *report, const InfoPgArchive *pg, i
 /* Escape a label value as the text format wants it (backslash, double quote and line feed). */
 void info_prometheus_escape_label(const char *value, Buf *out);
 
-/* Segments of WAL completed by the cluster but not yet archived: the distance between the segment holding
- * the current write position and the last archived segment, less the one being written (never negative).
- * False when it cannot be known (no primary, nothing archived yet, the last archived file is a timeline
- * history file). */
+/* Segments of WAL completed by the cluster but not yet archived: the segments wholly before the current write
+ * position that come after the last archived one (never negative). A segment is complete once the write
+ * position reaches its end, so right after a WAL switch the switched segment counts. False when it cannot be
+ * known (no primary, nothing archived yet, the last archived file is a timeline history file). */
 bool info_prometheus_archive_lag(const InfoPgArchive *pg, uint64_t *segments);
 
 /* Read the archiver state of pg1 for `stanza` from the configuration: false when pg1-path is not
