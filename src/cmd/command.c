@@ -13,14 +13,14 @@
 
 /* One entry per command; helpers fill in theirs as the commands land. */
 static const CommandFunction command_table[CMD_COUNT] = {
-    [CMD_ARCHIVE_GET] = NULL,
-    [CMD_ARCHIVE_PUSH] = NULL,
-    [CMD_BACKUP] = NULL,
+    [CMD_ARCHIVE_GET] = cmd_archive_get,
+    [CMD_ARCHIVE_PUSH] = cmd_archive_push,
+    [CMD_BACKUP] = cmd_backup,
     [CMD_CHECK] = cmd_check,
     [CMD_EXPIRE] = NULL,
     [CMD_HELP] = cmd_help,
     [CMD_INFO] = cmd_info,
-    [CMD_RESTORE] = NULL,
+    [CMD_RESTORE] = cmd_restore,
     [CMD_STANZA_CREATE] = cmd_stanza_create,
     [CMD_STANZA_DELETE] = cmd_stanza_delete,
     [CMD_STANZA_UPGRADE] = cmd_stanza_upgrade,
@@ -29,6 +29,15 @@ static const CommandFunction command_table[CMD_COUNT] = {
     [CMD_VERIFY] = NULL,
     [CMD_VERSION] = cmd_version,
 };
+
+/* Set by a command that succeeds with a non-zero exit status (command_exit_status_set). */
+static int command_exit_status = 0;
+
+void
+command_exit_status_set(int status)
+{
+    command_exit_status = status;
+}
 
 CommandFunction
 command_function(CommandId id)
@@ -97,21 +106,26 @@ command_run(void)
     if (!command_logs(id)) {
         if (function() < 0)
             return command_report_error();
-        return 0;
+        return command_exit_status;
     }
 
+    /* Commands whose output is the point (info) keep their begin/end lines at debug, as pgBackRest does, so that
+     * --output=json on stdout stays parseable at log-level-console=info. */
+    LogLevel begin_end_level = id == CMD_INFO ? LOG_DEBUG : LOG_INFO;
     long long start = command_now_ms();
-    if (log_enabled(LOG_INFO)) {
+    if (log_enabled(begin_end_level)) {
         char *options = cfg_options_for_log();
-        LOG_INFO("%s command begin %s: %s", cfg_command_name(), GAIAREST_VERSION, options);
+        log_write(begin_end_level, "%s command begin %s: %s", cfg_command_name(), GAIAREST_VERSION, options);
         free(options);
     }
     int status = 0;
     if (function() < 0) {
         status = command_report_error();
-        LOG_INFO("%s command end: aborted with exception [%03d]", cfg_command_name(), status);
+        log_write(begin_end_level, "%s command end: aborted with exception [%03d]", cfg_command_name(), status);
     } else {
-        LOG_INFO("%s command end: completed successfully (%lldms)", cfg_command_name(), command_now_ms() - start);
+        log_write(begin_end_level, "%s command end: completed successfully (%lldms)", cfg_command_name(),
+                  command_now_ms() - start);
+        status = command_exit_status;
     }
     return status;
 }

@@ -39,6 +39,10 @@ int command_log_init(void);
  * status (0, or the error code). */
 int command_run(void);
 
+/* The exit status of a command that completes without error (0 by default): archive-get exits with 1 when the
+ * WAL file is not in the archive, while its end line still says "completed successfully", as pgBackRest does. */
+void command_exit_status_set(int status);
+
 /* Log the current error record as pgBackRest does ("[NNN]: message" + "HINT: ..." lines) and return its
  * code as exit status. */
 int command_report_error(void);

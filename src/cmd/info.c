@@ -17,7 +17,7 @@
 #include "common/json.h"
 #include "common/mem.h"
 #include "config/config.h"
-#include "storage/posix.h"
+#include "engine/repo/repo.h"
 
 /* ------------------------------------------------------------------------------------------------------------------ */
 /* Sizes and times                                                                                                  */
@@ -25,7 +25,8 @@
 void
 info_size_format(uint64_t size, Buf *out)
 {
-    static const char *const units[] = {"KB", "MB", "GB", "TB"};
+    /* 2.45 has no unit above GB: a petabyte prints as "1048576GB". */
+    static const char *const units[] = {"KB", "MB", "GB"};
     if (size < 1024) {
         buf_printf(out, "%" PRIu64 "B", size);
         return;
@@ -121,13 +122,13 @@ db_listed(const ManifestDb *db)
 /* Text                                                                                                             */
 /* ------------------------------------------------------------------------------------------------------------------ */
 static void
-text_error_lines(const char *text, Buf *out)
+text_error_lines(const char *text, const char *indent, Buf *out)
 {
     const char *line = text;
     while (*line != '\0') {
         const char *end = strchr(line, '\n');
         size_t length = end != NULL ? (size_t)(end - line) : strlen(line);
-        buf_append_str(out, "            ");
+        buf_append_str(out, indent);
         buf_append(out, line, length);
         buf_append_char(out, '\n');
         line += length + (end != NULL ? 1 : 0);
@@ -148,7 +149,7 @@ text_status(const InfoStanza *stanza, InfoStatusCode code, Buf *out)
         buf_append_str(out, " (backup/expire running)");
     buf_append_char(out, '\n');
 
-    if (code == INFO_STATUS_MIXED) {
+    if (code == INFO_STATUS_MIXED || code == INFO_STATUS_DB_MISMATCH) {
         for (size_t r = 0; r < stanza->repo_count; r++) {
             const InfoRepoState *repo = &stanza->repos[r];
             if (repo->code == INFO_STATUS_OK)
@@ -156,10 +157,10 @@ text_status(const InfoStanza *stanza, InfoStatusCode code, Buf *out)
             else
                 buf_printf(out, "        repo%u: error (%s)\n", repo->key, info_status_message(repo->code));
             if (repo->code == INFO_STATUS_OTHER && repo->error_text != NULL)
-                text_error_lines(repo->error_text, out);
+                text_error_lines(repo->error_text, "               ", out); /* 15 spaces under a repo line */
         }
     } else if (code == INFO_STATUS_OTHER && stanza->repo_count > 0 && stanza->repos[0].error_text != NULL) {
-        text_error_lines(stanza->repos[0].error_text, out);
+        text_error_lines(stanza->repos[0].error_text, "            ", out);
     }
 }
 
@@ -175,36 +176,175 @@ text_cipher(const InfoStanza *stanza, Buf *out)
         buf_printf(out, "        repo%u: %s\n", stanza->repos[r].key, cipher_name(stanza->repos[r].cipher));
 }
 
-/* WAL min/max of the current archive id over all loaded repos. */
-static void
-text_wal(const InfoStanza *stanza, Buf *out)
+/* One database of the stanza: a (system id, version) pair found in the db history of a reported repo. */
+typedef struct DbKey {
+    uint64_t system_id;
+    const char *version;
+} DbKey;
+
+static bool
+db_key_equal(DbKey key, uint64_t system_id, const char *version)
 {
-    const char *version = NULL, *min = NULL, *max = NULL;
+    return key.system_id == system_id && strcmp(key.version, version) == 0;
+}
+
+/* The databases of the stanza in order of first appearance (repos in key order, each history oldest first);
+ * *current is the index of the current database of the first reported repo. Caller frees. */
+static DbKey *
+stanza_dbs(const InfoStanza *stanza, size_t *count, size_t *current)
+{
+    DbKey *keys = NULL;
+    bool have_current = false;
+    *count = 0;
+    *current = 0;
     for (size_t r = 0; r < stanza->repo_count; r++) {
         const InfoRepoState *repo = &stanza->repos[r];
-        if (!repo->loaded)
+        if (!info_repo_reported(repo))
             continue;
-        const InfoArchiveHistory *current = info_archive_current(&repo->archive);
-        if (current == NULL)
-            continue;
-        if (version == NULL)
-            version = current->version;
-        for (size_t w = 0; w < repo->wal_count; w++) {
-            if (repo->wal[w].history_id != current->id || repo->wal[w].min == NULL)
-                continue;
-            if (min == NULL || strcmp(repo->wal[w].min, min) < 0)
-                min = repo->wal[w].min;
-            if (max == NULL || strcmp(repo->wal[w].max, max) > 0)
-                max = repo->wal[w].max;
+        const InfoBackupHistory *repo_current = info_backup_current(&repo->backup);
+        for (size_t h = 0; h < repo->backup.history_count; h++) {
+            const InfoBackupHistory *history = &repo->backup.history[h];
+            size_t index = 0;
+            while (index < *count && !db_key_equal(keys[index], history->system_id, history->version))
+                index++;
+            if (index == *count) {
+                keys = mem_realloc(keys, (*count + 1) * sizeof(DbKey));
+                keys[(*count)++] = (DbKey){history->system_id, history->version};
+            }
+            if (!have_current && history == repo_current) {
+                *current = index;
+                have_current = true;
+            }
         }
     }
-    if (version == NULL)
+    return keys;
+}
+
+/* The WAL min/max of one database over the reported repos (min NULL when none). */
+static void
+db_wal_range(const InfoStanza *stanza, DbKey key, const char **min, const char **max)
+{
+    *min = NULL;
+    *max = NULL;
+    for (size_t r = 0; r < stanza->repo_count; r++) {
+        const InfoRepoState *repo = &stanza->repos[r];
+        if (!info_repo_reported(repo))
+            continue;
+        for (size_t w = 0; w < repo->wal_count; w++) {
+            const InfoArchiveHistory *history = NULL;
+            for (size_t h = 0; h < repo->archive.history_count; h++)
+                if (repo->archive.history[h].id == repo->wal[w].history_id)
+                    history = &repo->archive.history[h];
+            if (history == NULL || repo->wal[w].min == NULL || !db_key_equal(key, history->system_id, history->version))
+                continue;
+            if (*min == NULL || strcmp(repo->wal[w].min, *min) < 0)
+                *min = repo->wal[w].min;
+            if (*max == NULL || strcmp(repo->wal[w].max, *max) > 0)
+                *max = repo->wal[w].max;
+        }
+    }
+}
+
+/* Whether a listed backup was taken from database `key` (its db-id in its repo's backup.info history). */
+static bool
+backup_of_db(const BackupRef *ref, DbKey key)
+{
+    const InfoBackup *backup = &ref->repo->backup;
+    for (size_t h = 0; h < backup->history_count; h++)
+        if (backup->history[h].id == ref->entry->db_id)
+            return db_key_equal(key, backup->history[h].system_id, backup->history[h].version);
+    return false;
+}
+
+static void text_backup(const BackupRef *ref, bool detail, Buf *out);
+
+/* One "db (prior)" / "db (current)" block: WAL range and the backups of that database. A prior database with
+ * neither WAL nor listed backups is left out; with --set, every database without the backup is. */
+static void
+text_db_block(const InfoStanza *stanza, DbKey key, bool current, const BackupRef *refs, size_t ref_count,
+              bool detail, Buf *out)
+{
+    const char *min, *max;
+    db_wal_range(stanza, key, &min, &max);
+    size_t backups = 0;
+    for (size_t i = 0; i < ref_count; i++)
+        backups += backup_of_db(&refs[i], key) ? 1 : 0;
+    if ((detail || !current) && backups == 0 && (detail || min == NULL))
         return;
-    buf_append_str(out, "\n    db (current)\n");
+    buf_printf(out, "\n    db (%s)\n", current ? "current" : "prior");
     if (min != NULL)
-        buf_printf(out, "        wal archive min/max (%s): %s/%s\n", version, min, max);
+        buf_printf(out, "        wal archive min/max (%s): %s/%s\n", key.version, min, max);
     else
-        buf_printf(out, "        wal archive min/max (%s): none present\n", version);
+        buf_printf(out, "        wal archive min/max (%s): none present\n", key.version);
+    for (size_t i = 0; i < ref_count; i++)
+        if (backup_of_db(&refs[i], key))
+            text_backup(&refs[i], detail, out);
+}
+
+/* Prior databases in order of appearance, then the current one. */
+static void
+text_dbs(const InfoReport *report, const InfoStanza *stanza, Buf *out)
+{
+    size_t db_count = 0, current = 0, ref_count = 0;
+    DbKey *dbs = stanza_dbs(stanza, &db_count, &current);
+    BackupRef *refs = stanza_backups(report, stanza, &ref_count);
+    bool detail = report->request->set != NULL;
+    for (size_t d = 0; d < db_count; d++)
+        if (d != current)
+            text_db_block(stanza, dbs[d], false, refs, ref_count, detail, out);
+    if (db_count > 0)
+        text_db_block(stanza, dbs[current], true, refs, ref_count, detail, out);
+    free(refs);
+    free(dbs);
+}
+
+static bool
+target_is_tablespace(const ManifestTarget *target)
+{
+    return target->tablespace_id != NULL;
+}
+
+/* A link of pg_data other than a tablespace (a directory or file symlink). */
+static bool
+target_is_link(const ManifestTarget *target)
+{
+    return target->type != NULL && strcmp(target->type, "link") == 0 && target->tablespace_id == NULL;
+}
+
+/* The link name as 2.45 shows it: the target name without "pg_data/". */
+static const char *
+target_link_name(const ManifestTarget *target)
+{
+    return strncmp(target->name, "pg_data/", 8) == 0 ? target->name + 8 : target->name;
+}
+
+/* The link destination: the path, plus "/<file>" for a link to a file (owned by the caller). */
+static char *
+target_destination(const ManifestTarget *target)
+{
+    return target->file != NULL ? mem_printf("%s/%s", target->path, target->file) : mem_strdup(target->path);
+}
+
+static void
+text_targets(const Manifest *manifest, bool tablespaces, Buf *out)
+{
+    bool header = false;
+    for (size_t t = 0; t < manifest->target_count; t++) {
+        const ManifestTarget *target = &manifest->targets[t];
+        if (tablespaces ? !target_is_tablespace(target) : !target_is_link(target))
+            continue;
+        if (!header) {
+            buf_append_str(out, tablespaces ? "            tablespaces:\n" : "            symlinks:\n");
+            header = true;
+        }
+        char *destination = target_destination(target);
+        if (tablespaces)
+            buf_printf(out, "                %s (%s) => %s\n", target->tablespace_name, target->tablespace_id,
+                       destination);
+        else
+            buf_printf(out, "                %s => %s\n", target_link_name(target), destination);
+        free(destination);
+    }
 }
 
 static void
@@ -222,6 +362,8 @@ text_backup_detail(const InfoRepoState *repo, Buf *out)
     if (listed == 0)
         buf_append_str(out, "none");
     buf_append_char(out, '\n');
+    text_targets(manifest, false, out);
+    text_targets(manifest, true, out);
     if (manifest->annotation != NULL && manifest->annotation->type == JSON_OBJECT &&
         manifest->annotation->u.object.count > 0) {
         buf_append_str(out, "            annotation(s)\n");
@@ -276,12 +418,7 @@ text_stanza(const InfoReport *report, const InfoStanza *stanza, Buf *out)
     text_cipher(stanza, out);
     if (code == INFO_STATUS_MISSING_STANZA_DATA || code == INFO_STATUS_BACKUP_MISSING || code == INFO_STATUS_OTHER)
         return;
-    text_wal(stanza, out);
-    size_t count = 0;
-    BackupRef *refs = stanza_backups(report, stanza, &count);
-    for (size_t i = 0; i < count; i++)
-        text_backup(&refs[i], report->request->set != NULL, out);
-    free(refs);
+    text_dbs(report, stanza, out);
 }
 
 void
@@ -331,6 +468,32 @@ json_copy(const JsonValue *value)
     return copy;
 }
 
+/* "link" / "tablespace" of a backup with --set: an array, or null when the manifest has none. */
+static JsonValue *
+json_targets(const Manifest *manifest, bool tablespaces)
+{
+    JsonValue *list = NULL;
+    for (size_t t = 0; t < manifest->target_count; t++) {
+        const ManifestTarget *target = &manifest->targets[t];
+        if (tablespaces ? !target_is_tablespace(target) : !target_is_link(target))
+            continue;
+        if (list == NULL)
+            list = json_array();
+        JsonValue *item = json_object();
+        char *destination = target_destination(target);
+        json_object_set(item, "destination", json_string(destination));
+        free(destination);
+        if (tablespaces) {
+            json_object_set(item, "name", json_string(target->tablespace_name));
+            json_object_set(item, "oid", json_uint(strtoull(target->tablespace_id, NULL, 10)));
+        } else {
+            json_object_set(item, "name", json_string(target_link_name(target)));
+        }
+        json_array_add(list, item);
+    }
+    return list != NULL ? list : json_null();
+}
+
 static JsonValue *
 json_backup(const BackupRef *ref, bool detail)
 {
@@ -361,7 +524,7 @@ json_backup(const BackupRef *ref, bool detail)
     json_object_set(backup, "info", info);
     json_object_set(backup, "label", json_string(entry->label));
     if (detail && ref->repo->has_manifest)
-        json_object_set(backup, "link", json_null());
+        json_object_set(backup, "link", json_targets(&ref->repo->manifest, false));
     json_object_set(backup, "lsn",
                     json_pair("start", json_string_or_null(entry->lsn_start), "stop", json_string_or_null(entry->lsn_stop)));
     json_object_set(backup, "prior", json_string_or_null(entry->prior));
@@ -374,11 +537,28 @@ json_backup(const BackupRef *ref, bool detail)
         json_object_set(backup, "reference", json_null());
     }
     if (detail && ref->repo->has_manifest)
-        json_object_set(backup, "tablespace", json_null());
+        json_object_set(backup, "tablespace", json_targets(&ref->repo->manifest, true));
     json_object_set(backup, "timestamp",
                     json_pair("start", json_int(entry->timestamp_start), "stop", json_int(entry->timestamp_stop)));
     json_object_set(backup, "type", json_string(backup_type_name(entry->type)));
     return backup;
+}
+
+/* An archive id is listed when it holds WAL, or when it is the repo's current database (backup.info). */
+static bool
+wal_listed(const InfoRepoState *repo, const InfoWalRange *wal)
+{
+    if (wal->min != NULL)
+        return true;
+    const InfoBackupHistory *current = info_backup_current(&repo->backup);
+    if (current == NULL)
+        return false;
+    for (size_t h = 0; h < repo->archive.history_count; h++) {
+        const InfoArchiveHistory *history = &repo->archive.history[h];
+        if (history->id == wal->history_id)
+            return history->system_id == current->system_id && strcmp(history->version, current->version) == 0;
+    }
+    return false;
 }
 
 static JsonValue *
@@ -390,8 +570,10 @@ json_stanza(const InfoReport *report, const InfoStanza *stanza)
 
     for (size_t r = 0; r < stanza->repo_count; r++) {
         const InfoRepoState *repo = &stanza->repos[r];
-        if (repo->loaded && (repo->code == INFO_STATUS_OK || repo->code == INFO_STATUS_NO_BACKUP)) {
+        if (info_repo_reported(repo)) {
             for (size_t w = 0; w < repo->wal_count; w++) {
+                if (!wal_listed(repo, &repo->wal[w]))
+                    continue;
                 JsonValue *range = json_object();
                 json_object_set(range, "database", json_database(repo->wal[w].history_id, repo->key));
                 json_object_set(range, "id", json_string(repo->wal[w].archive_id));
@@ -494,7 +676,10 @@ cmd_info(void)
         repos[r].key = cfg_index_key(OPT_GROUP_REPO, index);
         repos[r].cipher = (CipherType)cipher_type;
         repos[r].pass = cfg_str_idx(OPT_REPO_CIPHER_PASS, index);
-        repos[r].storage = storage_posix_new(cfg_str_idx(OPT_REPO_PATH, index), false);
+        Repo repo; /* posix or s3, as repoN-type says */
+        if ((result = repo_open(index, false, &repo)) < 0)
+            break;
+        repos[r].storage = repo.storage;
     }
 
     InfoRequest request = {

@@ -1,8 +1,11 @@
 # src/cmd: one file per command plus the dispatch table (command.c).
 libgaiarest_a_SOURCES += \
+	src/cmd/archive_get.c \
+	src/cmd/archive_push.c \
 	src/cmd/check.c \
 	src/cmd/command.c \
 	src/cmd/help.c \
+	src/cmd/restore.c \
 	src/cmd/stanza_create.c \
 	src/cmd/stanza_delete.c \
 	src/cmd/stanza_upgrade.c \
@@ -14,6 +17,8 @@ noinst_HEADERS += \
 # info (branch info)
 libgaiarest_a_SOURCES += src/cmd/info.c
 noinst_HEADERS += src/cmd/info.h
+# backup (branch backup)
+libgaiarest_a_SOURCES += src/cmd/backup.c
 # info --output=prometheus (branch docs)
 libgaiarest_a_SOURCES += src/cmd/info_prometheus.c
 noinst_HEADERS += src/cmd/info_prometheus.h

@@ -1331,6 +1331,13 @@ cfg_options_for_log(void)
     qsort(items, count, sizeof(LogOption), compare_log_options);
     Buf out = BUF_INIT;
     buf_append_str(&out, "");
+    /* Positional parameters first, as pgBackRest shows them: "[000000010000000000000001, pg_wal/RECOVERYXLOG]". */
+    if (cfg_param_count() > 0) {
+        buf_append_str(&out, " [");
+        for (size_t i = 0; i < cfg_param_count(); i++)
+            buf_printf(&out, "%s%s", i > 0 ? ", " : "", cfg_param(i));
+        buf_append_char(&out, ']');
+    }
     for (size_t i = 0; i < count; i++)
         log_option_append(&out, &items[i]);
     free(items);

@@ -704,10 +704,23 @@ posix_write_free(StorageWrite *writer)
     free(writer);
 }
 
+/* A new final name is fine while the data goes to a temp name (renamed at close), not for a non-atomic write
+ * or after the commit. */
+static int
+posix_write_set_path(StorageWrite *writer, const char *full_path)
+{
+    PosixWrite *state = writer->state;
+    if (state->path_temp == NULL || state->committed)
+        return err_set(ERR_ASSERT, "unable to rename '%s' to '%s' before close: the write is not atomic or is "
+                       "already committed", writer->path, full_path);
+    return 0;
+}
+
 static const StorageWriteOps posix_write_ops = {
     .write = posix_write,
     .close = posix_write_close,
     .free = posix_write_free,
+    .set_path = posix_write_set_path,
 };
 
 /* Open (creating) the file to write; creates the parent directory when missing and allowed. */

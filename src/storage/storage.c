@@ -144,6 +144,23 @@ storage_write(StorageWrite *write, const uint8_t *data, size_t size)
 }
 
 int
+storage_write_set_name(StorageWrite *write, const char *name)
+{
+    if (name[0] == '\0' || strchr(name, '/') != NULL || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+        return err_set(ERR_PARAM_INVALID, "invalid new name '%s' for '%s'", name, write->path);
+    const char *slash = strrchr(write->path, '/');
+    size_t dir_size = slash != NULL ? (size_t)(slash - write->path) + 1 : 0;
+    char *full = mem_printf("%.*s%s", (int)dir_size, write->path, name);
+    if (write->ops->set_path != NULL && write->ops->set_path(write, full) < 0) {
+        free(full);
+        return -1;
+    }
+    free(write->path);
+    write->path = full;
+    return 0;
+}
+
+int
 storage_write_close(StorageWrite *write)
 {
     return write->ops->close(write);

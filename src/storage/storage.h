@@ -138,6 +138,9 @@ typedef struct StorageWriteOps {
     int (*close)(StorageWrite *write);
     /* Free; when close() did not succeed, discard everything written (temp file, multipart upload). */
     void (*free)(StorageWrite *write);
+    /* Optional: the final name changes to `full_path` (same directory) before close(); see
+     * storage_write_set_name(). NULL: the driver reads write->path only at commit, so replacing it is enough. */
+    int (*set_path)(StorageWrite *write, const char *full_path);
 } StorageWriteOps;
 
 struct StorageWrite {
@@ -170,6 +173,11 @@ int storage_open_write(Storage *storage, const char *path, const StorageWriteOpt
                        StorageWrite **write);
 int storage_write(StorageWrite *write, const uint8_t *data, size_t size);
 int storage_write_close(StorageWrite *write);
+/* Change the final file name of an open write (same directory; `name` has no '/') before it is closed: for
+ * content-addressed names that are known only at the end (a WAL segment's "<seg>-<sha1>.<ext>"). The data
+ * keeps going to the temp name chosen at open; close() commits it under the new name. A non-atomic posix
+ * write (already writing the final name) refuses with ERR_ASSERT. */
+int storage_write_set_name(StorageWrite *write, const char *name);
 void storage_write_free(StorageWrite *write);
 
 int storage_path_create(Storage *storage, const char *path, mode_t mode, bool parents, bool error_on_exists);

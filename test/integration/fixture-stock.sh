@@ -2,7 +2,8 @@
 #
 # fixture_stock [DIR] builds (once per run) and prints nothing; afterwards FIX is the fixture directory:
 #   $FIX/repo1        plain posix repo, stanza demo: full/diff/incr backups and archived WAL under compress
-#                     types none, gz, lz4, zst, bz2; the first full backup carries annotations
+#                     types none, gz, lz4, zst, bz2; the first full backup carries annotations; the bz2 full
+#                     backup has a tablespace (gaia_ts) and a linked directory (pg_data/gaia_link)
 #   $FIX/repo2        the same stanza, encrypted (aes-256-cbc, pass in the configs), fewer backups
 #   $FIX/repo-empty   stanza demo created, never backed up (status "no valid backups")
 #   $FIX/repo-multi   a copy of repo1 plus a second stanza "other" with one full backup
@@ -15,6 +16,7 @@
 # The cluster is stopped when the build ends; the repositories are read-only for the tests (copy first).
 
 FIXTURE_CIPHER_PASS='gaia-fixture-pass-0123456789'
+FIXTURE_VERSION=2 # raise when the build changes: an older fixture directory is then rebuilt
 
 fixture_conf_global() { # fixture_conf_global DIR
     cat <<EOF
@@ -129,6 +131,14 @@ fixture_build() {
     fixture_backup "$build" full --repo=1
     fixture_writes zst2
     fixture_backup "$build" incr --repo=1
+    # From here on the cluster has a tablespace and a linked directory (pg_data/gaia_link): the bz2 full backup
+    # lists them (info --set: tablespaces, links).
+    as_pg mkdir -p "$FIX/tblspc" "$FIX/pg-link" || bail_out "fixture: mkdir failed"
+    as_pg sh -c "echo gaia >'$FIX/pg-link/extra.txt' && ln -s '$FIX/pg-link' '$FIX/pg/gaia_link'" ||
+        bail_out "fixture: link failed"
+    pg_sql pg "create tablespace gaia_ts location '$FIX/tblspc'" >/dev/null || bail_out "fixture: tablespace failed"
+    pg_sql pg "create table gaia_ts_t tablespace gaia_ts as select g from generate_series(1, 100) g" >/dev/null ||
+        bail_out "fixture: table in tablespace failed"
     fixture_set_compress bz2
     fixture_writes bz2
     fixture_wait_archived
@@ -164,7 +174,7 @@ fixture_build() {
     fixture_write_conf nodata "$g" "$(fixture_conf_repo 1 "$FIX/repo-nodata")" "$s"
 
     echo "$((SECONDS - start))" >"$FIX/.build-seconds"
-    touch "$FIX/.complete"
+    echo "$FIXTURE_VERSION" >"$FIX/.complete"
 }
 
 fixture_stock() {
@@ -174,7 +184,7 @@ fixture_stock() {
     (
         flock -x 9 || bail_out "fixture: cannot lock $FIX.lock"
         trap 'pg_stop pg' EXIT
-        if [ ! -f "$FIX/.complete" ]; then
+        if [ "$(cat "$FIX/.complete" 2>/dev/null)" != "$FIXTURE_VERSION" ]; then
             rm -rf "$FIX"
             mkdir -p "$FIX"
             chmod 0755 "$FIX"
@@ -186,4 +196,13 @@ fixture_stock() {
     ) 9>"$FIX.lock" || bail_out "fixture build failed (see $FIX/build.log)"
     [ -f "$FIX/.complete" ] || bail_out "fixture: $FIX is incomplete"
     echo "# fixture: $FIX (built in $(cat "$FIX/.build-seconds")s)"
+}
+
+# fixture_copy_meta SRC DST: a copy of a repository as `info` sees it, cheap enough to make per test case: every
+# directory and file name with its mode, info files and manifests with their content, every other file empty.
+fixture_copy_meta() {
+    local src=$1 dst=$2
+    as_pg cp -a --attributes-only "$src" "$dst" || bail_out "cannot copy $src"
+    as_pg sh -c 'cd "$1" && find . -type f \( -name "archive.info*" -o -name "backup.info*" -o -name "backup.manifest*" \) \
+        -print0 | xargs -0 cp -a --parents -t "$2"' sh "$src" "$dst" || bail_out "cannot copy the info files of $src"
 }

@@ -7,11 +7,22 @@ AM_TESTS_ENVIRONMENT = GAIAREST='$(abs_top_builddir)/gaiarest'; \
 	GAIA_FIXTURE_DIR='$(abs_top_builddir)/test/integration/fixture.d'; \
 	GAIA_RESAVE='$(abs_top_builddir)/test/tools/gaia-resave'; \
 	export GAIAREST GAIA_FIXTURE_DIR GAIA_RESAVE;
-TESTS += test/integration/test_info.sh
-EXTRA_DIST += test/integration/lib.sh test/integration/fixture-stock.sh
+TESTS += test/integration/test_info.sh test/integration/test_info_files.sh
+EXTRA_DIST += test/integration/lib.sh test/integration/fixture-stock.sh test/integration/info_edit.py
+# S3: stock pgBackRest and gaiarest on one bucket, and faults, through test/s3/s3proxy.py (needs test/s3/gaia-s3tool)
+TESTS += test/integration/test_s3_interop.sh test/integration/test_s3_faults.sh
 
 clean-local: clean-local-integration
 clean-local-integration:
 	-rm -rf test/integration/fixture.d test/integration/fixture.d.lock
 .PHONY: clean-local-integration
 TESTS += test/integration/test_stanza.sh test/integration/test_check.sh
+TESTS += test/integration/test_restore.sh test/integration/test_backup.sh
+
+# gaia-resave: load an info file or manifest with the repository codecs and save it elsewhere (test_info_files.sh)
+check_PROGRAMS += test/tools/gaia-resave
+test_tools_gaia_resave_SOURCES = test/tools/gaia-resave.c
+test_tools_gaia_resave_CFLAGS = $(AM_CFLAGS)
+test_tools_gaia_resave_LDADD = libgaiarest.a $(GAIA_LIBS)
+TESTS += test/integration/test_archive.sh
+TESTS += test/integration/test_archive_segsize.sh

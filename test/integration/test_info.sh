@@ -10,9 +10,7 @@ fixture_stock
 
 CASE=0
 
-# compare_info DESC CONF ARGS...: text and JSON output of both programs. When GAIA_EXPECT_WARN holds a regular
-# expression, gaiarest must also print a warning matching it on stderr (where it deliberately says more than 2.45),
-# and the rest of its stderr must equal stock's.
+# compare_info DESC CONF ARGS...: text and JSON output of both programs.
 compare_info() {
     local desc=$1 conf=$2
     shift 2
@@ -31,18 +29,7 @@ compare_info() {
         else
             assert_file_eq "$desc: $output stdout" "$dir/stock.out" "$dir/gaia.out"
         fi
-        if [ -n "${GAIA_EXPECT_WARN:-}" ]; then
-            if grep -Eq "$GAIA_EXPECT_WARN" "$dir/gaia.err"; then
-                tap_ok "$desc: $output warns"
-            else
-                tap_not_ok "$desc: $output warns"
-                tap_diag "expected a warning matching '$GAIA_EXPECT_WARN', stderr was: $(cat "$dir/gaia.err")"
-            fi
-            grep -Ev "$GAIA_EXPECT_WARN" "$dir/gaia.err" >"$dir/gaia.err.rest" || true
-            assert_file_eq "$desc: $output other stderr" "$dir/stock.err" "$dir/gaia.err.rest"
-        else
-            assert_file_eq "$desc: $output stderr" "$dir/stock.err" "$dir/gaia.err"
-        fi
+        assert_file_eq "$desc: $output stderr" "$dir/stock.err" "$dir/gaia.err"
         assert_status "$desc: $output exit code" "$rc_stock" "$rc_gaia"
     done
 }
@@ -64,6 +51,10 @@ compare_info "plain, --type=incr" "$C/plain.conf" --stanza=demo --type=incr
 for label in $(labels "$C/plain.conf" --stanza=demo); do
     compare_info "plain, --set=$label" "$C/plain.conf" --stanza=demo --set="$label"
 done
+# The comparisons above cover a backup with a tablespace and a link (the fixture's last full): make sure they did.
+last=$(labels "$C/plain.conf" --stanza=demo | tail -1)
+assert_eq "the last fixture backup lists a symlink and a tablespace" "symlinks: tablespaces:" \
+    "$(run_pgbackrest "$C/plain.conf" --stanza=demo --set="$last" info | grep -oE '(symlinks|tablespaces):' | tr '\n' ' ' | sed 's/ $//')"
 compare_info "plain, --set of a missing backup" "$C/plain.conf" --stanza=demo --set=20200101-000000F
 
 # Encrypted repo, alone and beside the plain one.
@@ -101,28 +92,104 @@ compare_info "backup lock held, with progress" "$LOCKCONF"
 exec 8>&-
 compare_info "backup lock file left behind, not held" "$LOCKCONF"
 
-# Damaged info files (on a copy): backup.info damaged -> the copy is used; both damaged -> error status;
-# archive.info missing.
-damaged_repo() { # damaged_repo NAME: copy repo1 to $GAIA_TMP/NAME and print a config for it
-    as_pg cp -a "$FIX/repo1" "$GAIA_TMP/$1"
+# archive.info missing (on a copy). Damaged backup.info files (gaiarest warns where stock is silent) are
+# compared in test_info_files.sh.
+damaged_repo() { # damaged_repo NAME [SOURCE]: copy SOURCE (repo1) to $GAIA_TMP/NAME and print a config for it
+    fixture_copy_meta "${2:-$FIX/repo1}" "$GAIA_TMP/$1"
     sed "s|^repo1-path=.*|repo1-path=$GAIA_TMP/$1|" "$C/plain.conf" >"$GAIA_TMP/$1.conf"
     chmod 0644 "$GAIA_TMP/$1.conf"
     echo "$GAIA_TMP/$1.conf"
 }
-flip_byte() { # flip_byte FILE OFFSET
-    as_pg python3 -c 'import sys; p=sys.argv[1]; o=int(sys.argv[2]); b=bytearray(open(p,"rb").read()); b[o]^=0x20; open(p,"wb").write(b)' "$1" "$2"
-}
-conf=$(damaged_repo repo-bad1)
-flip_byte "$GAIA_TMP/repo-bad1/backup/demo/backup.info" 40
-# 2.45 falls back to the copy silently; gaiarest warns, naming both files.
-GAIA_EXPECT_WARN="^WARN: invalid info file '$GAIA_TMP/repo-bad1/backup/demo/backup.info', loaded '$GAIA_TMP/repo-bad1/backup/demo/backup.info.copy' instead: ChecksumError" \
-    compare_info "backup.info damaged, copy good" "$conf"
-conf=$(damaged_repo repo-bad2)
-flip_byte "$GAIA_TMP/repo-bad2/backup/demo/backup.info" 40
-flip_byte "$GAIA_TMP/repo-bad2/backup/demo/backup.info.copy" 40
-compare_info "backup.info and copy damaged" "$conf"
 conf=$(damaged_repo repo-bad3)
 as_pg rm -f "$GAIA_TMP/repo-bad3/archive/demo/archive.info" "$GAIA_TMP/repo-bad3/archive/demo/archive.info.copy"
 compare_info "archive.info missing" "$conf"
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Scratch repositories edited with info_edit.py (checksums recomputed; stock reads them as its own).
+# ---------------------------------------------------------------------------------------------------------------------
+EDIT="$(dirname "$0")/info_edit.py"
+info_edit() { # info_edit FILE OP...: edit FILE and its .copy identically
+    as_pg python3 "$EDIT" "$@" || bail_out "info_edit.py failed on $1"
+    as_pg cp "$1" "$1.copy"
+}
+fake_segment() { # fake_segment REPO ARCHIVE_ID SEGMENT [EXT]: an (empty) archived segment file; info reads names only
+    as_pg mkdir -p "$1/archive/demo/$2/${3:0:16}"
+    as_pg touch "$1/archive/demo/$2/${3:0:16}/$3-$(printf '%040d' 0)${4:-}"
+}
+two_repo_conf() { # two_repo_conf NAME REPO1 REPO2: print a config with both repos
+    sed -e "s|^repo1-path=.*|repo1-path=$2\nrepo2-path=$3|" "$C/plain.conf" >"$GAIA_TMP/$1.conf"
+    chmod 0644 "$GAIA_TMP/$1.conf"
+    echo "$GAIA_TMP/$1.conf"
+}
+last_label=$(labels "$C/plain.conf" --stanza=demo | tail -1)
+last_entry=$(grep "^$last_label=" "$FIX/repo1/backup/demo/backup.info" | cut -d= -f2-)
+entry_with() { # entry_with PYTHON-STATEMENTS: the last fixture backup entry changed by the statements (on e)
+    python3 -c 'import json,sys; e=json.loads(sys.argv[1]); exec(sys.argv[2]); print(json.dumps(dict(sorted(e.items())),separators=(",",":")))' "$last_entry" "$1"
+}
+
+# Sizes across the B/KB/MB/GB boundaries (2.45 has no TB), four per fake backup entry.
+conf=$(damaged_repo repo-sizes)
+sizes=(0 1 1023 1024 1126 1127 1536 10239 10240 102399 1048575 1048576 1153433 1153434 39801360 976578
+    1073741823 1073741824 1181116006 1181116007 1099511627775 1099511627776 1125899906842624 18446744073709551615)
+ops=()
+for ((i = 0; i < ${#sizes[@]}; i += 4)); do
+    ops+=(set backup:current "$(printf '20200101-%06dF' $i)" "$(entry_with "e['backup-info-size'],e['backup-info-size-delta'],e['backup-info-repo-size'],e['backup-info-repo-size-delta']=${sizes[i]},${sizes[i+1]},${sizes[i+2]},${sizes[i+3]}; e['backup-timestamp-start']=$i; e['backup-timestamp-stop']=$i+1; e.pop('backup-annotation',None)")")
+done
+info_edit "$GAIA_TMP/repo-sizes/backup/demo/backup.info" "${ops[@]}"
+compare_info "sizes B to GB" "$conf"
+
+# A history of three databases: 1 (15, the fixture's, prior), 2 (14, WAL only, prior), 3 (15, another system id,
+# current, with WAL and one backup): prior blocks, several archive ids.
+conf_hist=$(damaged_repo repo-hist)
+R=$GAIA_TMP/repo-hist
+info_edit "$R/archive/demo/archive.info" set db:history 2 '{"db-id":7000000000000000001,"db-version":"14"}' \
+    set db:history 3 '{"db-id":7000000000000000002,"db-version":"15"}' set db db-id 3 \
+    set db db-system-id 7000000000000000002
+info_edit "$R/backup/demo/backup.info" \
+    set db:history 2 '{"db-catalog-version":202107181,"db-control-version":1300,"db-system-id":7000000000000000001,"db-version":"14"}' \
+    set db:history 3 '{"db-catalog-version":202209061,"db-control-version":1300,"db-system-id":7000000000000000002,"db-version":"15"}' \
+    set db db-id 3 set db db-system-id 7000000000000000002 \
+    set backup:current 20301124-000000F "$(entry_with "e['db-id']=3; e['backup-timestamp-start']+=3600; e['backup-timestamp-stop']+=3600; e['backup-archive-start']='000000010000000000000002'; e['backup-archive-stop']='000000010000000000000003'")"
+fake_segment "$R" 14-2 000000010000000000000005
+fake_segment "$R" 14-2 000000010000000000000009 .gz
+fake_segment "$R" 15-3 000000010000000000000002 .zst
+fake_segment "$R" 15-3 000000010000000000000003 .zst
+compare_info "db history: prior blocks, three archive ids" "$conf_hist"
+compare_info "db history, --type=full" "$conf_hist" --stanza=demo --type=full
+compare_info "db history, --set of a prior backup" "$conf_hist" --stanza=demo --set="$last_label"
+
+# The same without WAL and without the new backup: a prior database with backups shows "none present", one with
+# neither is left out, the current one is shown empty (and its archive id listed in JSON with null min/max).
+conf=$(damaged_repo repo-hist-nowal "$GAIA_TMP/repo-hist")
+R=$GAIA_TMP/repo-hist-nowal
+as_pg rm -rf "$R/archive/demo/15-1" "$R/archive/demo/14-2" "$R/archive/demo/15-3"
+as_pg mkdir -p "$R/archive/demo/14-2/0000000100000000"
+info_edit "$R/backup/demo/backup.info" del backup:current 20301124-000000F
+compare_info "db history without WAL" "$conf"
+
+# archive.info's current database differs from backup.info's: only archive ids with WAL or backup.info's current.
+conf=$(damaged_repo repo-arch-ahead)
+R=$GAIA_TMP/repo-arch-ahead
+info_edit "$R/archive/demo/archive.info" set db:history 2 '{"db-id":7000000000000000001,"db-version":"14"}' \
+    set db db-id 2 set db db-system-id 7000000000000000001 set db db-version '"14"'
+compare_info "archive.info ahead of backup.info" "$conf"
+
+# Two repos whose current databases differ: status 5 "database mismatch across repos" (also over a mixed status).
+compare_info "database mismatch across repos" "$(two_repo_conf db-mismatch "$GAIA_TMP/repo-hist" "$FIX/repo1")"
+compare_info "database mismatch across repos, repos swapped" \
+    "$(two_repo_conf db-mismatch2 "$FIX/repo1" "$GAIA_TMP/repo-hist")"
+compare_info "database mismatch across repos, second repo without backups" \
+    "$(two_repo_conf db-mismatch3 "$GAIA_TMP/repo-hist" "$FIX/repo-empty")"
+
+# Status 99 (both backup.info copies damaged) inside a mixed stanza: the error text under its repo line.
+conf=$(damaged_repo repo-bad-mixed)
+flip_byte() { # flip_byte FILE OFFSET
+    as_pg python3 -c 'import sys; p=sys.argv[1]; o=int(sys.argv[2]); b=bytearray(open(p,"rb").read()); b[o]^=0x20; open(p,"wb").write(b)' "$1" "$2"
+}
+flip_byte "$GAIA_TMP/repo-bad-mixed/backup/demo/backup.info" 40
+flip_byte "$GAIA_TMP/repo-bad-mixed/backup/demo/backup.info.copy" 40
+compare_info "mixed: repo2 in error (other)" "$(two_repo_conf bad-mixed "$FIX/repo1" "$GAIA_TMP/repo-bad-mixed")"
+compare_info "mixed: repo1 in error (other), --stanza" \
+    "$(two_repo_conf bad-mixed2 "$GAIA_TMP/repo-bad-mixed" "$FIX/repo1")" --stanza=demo
 
 tap_done

@@ -378,6 +378,12 @@ START_TEST(test_options_for_log)
     ck_assert_ptr_nonnull(strstr(line, "--exec-id="));
     ck_assert_int_eq(strncmp(line, "--config=", 9), 0);
     free(line);
+
+    /* Positional parameters come first, in brackets. */
+    ck_assert_int_eq(load("--stanza=demo", "archive-get", "000000010000000000000001", "pg_wal/RECOVERYXLOG", NULL), 0);
+    line = cfg_options_for_log();
+    ck_assert_int_eq(strncmp(line, "[000000010000000000000001, pg_wal/RECOVERYXLOG] --config=", 57), 0);
+    free(line);
 }
 END_TEST
 

@@ -8,11 +8,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/error.h"
 #include "common/mem.h"
+#include "config/config.h"
+#include "engine/repo/repo.h"
 #include "storage/s3/s3.h"
 
 #define BUCKET "gaiarest"
@@ -222,6 +225,15 @@ START_TEST(test_small_round_trip)
     ck_assert_int_eq(info.type, STORAGE_TYPE_FILE);
     ck_assert_uint_eq(info.size, strlen(text));
     ck_assert_int_gt(info.mtime, 1600000000);
+    /* A prefix with objects under it is a path; a prefix of a key name is not. */
+    ck_assert_int_eq(storage->driver->info(storage, "archive/demo", false, &info), 0);
+    ck_assert(info.exists);
+    ck_assert_int_eq(info.type, STORAGE_TYPE_PATH);
+    ck_assert_int_eq(storage->driver->info(storage, "archive", false, &info), 0);
+    ck_assert(info.exists);
+    ck_assert_int_eq(info.type, STORAGE_TYPE_PATH);
+    ck_assert_int_eq(storage->driver->info(storage, "archive/dem", false, &info), 0);
+    ck_assert(!info.exists);
 
     size_t size;
     uint8_t *data = get(storage, "archive/demo/archive.info", 0, -1, &size);
@@ -462,6 +474,234 @@ START_TEST(test_tls_untrusted)
 }
 END_TEST
 
+
+/* --- headers on the wire --- */
+
+typedef struct HeaderLog {
+    unsigned requests;
+    unsigned with_body;      /* PUT and POST requests */
+    unsigned with_md5;       /* ... of which carried Content-MD5 */
+    unsigned forbidden;      /* requests carrying a header R2 rejects or that we never send */
+    char first_forbidden[256];
+    char authorization[512]; /* the last Authorization header */
+} HeaderLog;
+
+static bool header_forbidden(const char *line, size_t length)
+{
+    static const char *const prefixes[] = {"x-amz-tagging:", "x-amz-server-side-encryption", "x-amz-request-payer:",
+                                           "x-amz-checksum-", "expect:", "transfer-encoding:"};
+    for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++) {
+        size_t prefix = strlen(prefixes[i]);
+        if (length >= prefix && strncasecmp(line, prefixes[i], prefix) == 0)
+            return true;
+    }
+    return false;
+}
+
+static void trace_headers(void *context, const char *headers, size_t size)
+{
+    HeaderLog *log = context;
+    log->requests++;
+    bool body = size >= 4 && (strncmp(headers, "PUT ", 4) == 0 || strncmp(headers, "POST", 4) == 0);
+    bool md5 = false;
+    const char *end = headers + size;
+    for (const char *line = headers; line < end;) {
+        const char *eol = memchr(line, '\n', (size_t)(end - line));
+        size_t length = eol != NULL ? (size_t)(eol - line) : (size_t)(end - line);
+        if (length >= 12 && strncasecmp(line, "content-md5:", 12) == 0)
+            md5 = true;
+        if (header_forbidden(line, length) && log->forbidden++ == 0)
+            snprintf(log->first_forbidden, sizeof(log->first_forbidden), "%.*s", (int)length, line);
+        if (length >= 14 && strncasecmp(line, "authorization:", 14) == 0)
+            snprintf(log->authorization, sizeof(log->authorization), "%.*s", (int)length, line);
+        line += length + 1;
+    }
+    if (body) {
+        log->with_body++;
+        log->with_md5 += md5 ? 1 : 0;
+    }
+}
+
+/* Every request of a full workload, as curl wrote it: no header R2 rejects, Content-MD5 on every body. */
+START_TEST(test_headers_on_wire)
+{
+    Storage *storage = s3_open("S3RVER", 64 * 1024, "/headers");
+    HeaderLog log = {0};
+    storage_s3_trace_headers(storage, trace_headers, &log);
+
+    size_t size = 200 * 1024;
+    uint8_t *data = pattern(size);
+    put(storage, "big", data, size);                      /* initiate, 4 parts, complete */
+    put(storage, "small", data, 100);                     /* single PUT */
+    put(storage, "empty", data, 0);                       /* empty PUT */
+    size_t got_size;
+    free(get(storage, "big", 10, 1000, &got_size));       /* ranged GET */
+    StorageInfo info;
+    ck_assert_int_eq(storage->driver->info(storage, "small", false, &info), 0); /* HEAD */
+    StorageWrite *write = NULL;                           /* aborted multipart */
+    ck_assert_int_eq(storage->driver->open_write(storage, "aborted", NULL, &write), 0);
+    ck_assert_int_eq(write->ops->write(write, data, size), 0);
+    write->ops->free(write);
+    ck_assert_int_eq(storage->driver->remove(storage, "small", false), 0);     /* DELETE */
+    ck_assert_int_eq(storage->driver->path_remove(storage, "/headers", true), 0); /* list + batch delete */
+    free(data);
+
+    ck_assert_uint_ge(log.requests, 15);
+    ck_assert_msg(log.forbidden == 0, "forbidden header sent: %s", log.first_forbidden);
+    ck_assert_uint_ge(log.with_body, 10);
+    ck_assert_uint_eq(log.with_md5, log.with_body);
+    ck_assert_ptr_nonnull(strstr(log.authorization, "/us-east-1/s3/aws4_request"));
+    s3_close(storage);
+}
+END_TEST
+
+/* --- repo_open with repo1-type=s3 --- */
+
+static char *repo_args[32];
+static int repo_argc;
+
+static void repo_args_reset(void)
+{
+    for (int i = 0; i < repo_argc; i++)
+        free(repo_args[i]);
+    repo_argc = 0;
+    repo_args[repo_argc++] = mem_strdup("gaiarest");
+    repo_args[repo_argc++] = mem_strdup("--config=/dev/null");
+    repo_args[repo_argc++] = mem_strdup("--stanza=demo");
+    repo_args[repo_argc++] = mem_strdup("--repo1-type=s3");
+    repo_args[repo_argc++] = mem_strdup("--repo1-s3-bucket=" BUCKET);
+}
+
+static void repo_arg(const char *format, const char *value)
+{
+    repo_args[repo_argc++] = mem_printf(format, value);
+}
+
+static int repo_load(void)
+{
+    repo_args[repo_argc++] = mem_strdup("info");
+    repo_args[repo_argc] = NULL;
+    setenv("PGBACKREST_REPO1_S3_KEY", "S3RVER", 1);
+    setenv("PGBACKREST_REPO1_S3_KEY_SECRET", "S3RVER", 1);
+    return cfg_load(repo_argc, repo_args);
+}
+
+static void repo_args_local(const char *endpoint, const char *uri_style)
+{
+    char port[16];
+    snprintf(port, sizeof(port), "%u", server_port);
+    repo_args_reset();
+    repo_arg("--repo1-s3-endpoint=%s", endpoint);
+    repo_arg("--repo1-s3-region=%s", "us-east-1");
+    repo_arg("--repo1-s3-uri-style=%s", uri_style);
+    repo_arg("--repo1-storage-host=%s", "127.0.0.1");
+    repo_arg("--repo1-storage-port=%s", port);
+    repo_arg("--repo1-storage-ca-file=%s", ca_file);
+    repo_arg("--io-timeout=%s", "5");
+}
+
+START_TEST(test_repo_open_s3)
+{
+    repo_args_local("localhost", "path");
+    repo_arg("--repo1-path=%s", "/repo-open/sub");
+    repo_arg("--repo1-storage-upload-chunk-size=%s", "64KiB");
+    ck_assert_msg(repo_load() == 0, "%s", err_message());
+    Repo repo;
+    ck_assert_msg(repo_open(0, true, &repo) == 0, "%s", err_message());
+    ck_assert_str_eq(repo.storage->driver->name, "s3");
+    Trace trace = {0};
+    storage_s3_trace(repo.storage, trace_request, &trace);
+    size_t size = 130 * 1024;
+    uint8_t *data = pattern(size);
+    ck_assert_msg(storage_put(repo.storage, "archive/demo/file", NULL, data, size) == 0, "%s", err_message());
+    ck_assert_uint_eq(trace.parts, 3); /* 64 KiB chunks from repo1-storage-upload-chunk-size */
+    ck_assert_uint_eq(trace.part_sizes[0], 64 * 1024);
+    free(data);
+    /* repo1-path is the key prefix without its leading '/'. */
+    if (server_dir[0] != '\0') {
+        char path[512];
+        snprintf(path, sizeof(path), "%s/data/" BUCKET "/repo-open/sub/archive/demo/file._S3rver_object", server_dir);
+        ck_assert_msg(access(path, R_OK) == 0, "missing %s", path);
+    }
+    repo_close(&repo);
+    cfg_free();
+
+    /* Host style (the default): Host is <bucket>.<endpoint>, the connection still goes to storage-host, and the
+     * certificate is checked against <bucket>.<endpoint> (s3rver's test certificate names *.s3.amazonaws.com). */
+    repo_args_local("s3.amazonaws.com", "host");
+    repo_arg("--repo1-path=%s", "/repo-open");
+    ck_assert_msg(repo_load() == 0, "%s", err_message());
+    ck_assert_int_eq(repo_open(0, false, &repo), 0);
+    HeaderLog log = {0};
+    storage_s3_trace_headers(repo.storage, trace_headers, &log);
+    StorageInfo info;
+    ck_assert_msg(storage_info(repo.storage, "sub/archive/demo/file", false, &info) == 0, "%s", err_message());
+    ck_assert(info.exists);
+    ck_assert_uint_eq(info.size, size);
+    ck_assert_uint_eq(log.requests, 1);
+    repo_close(&repo);
+    cfg_free();
+
+}
+END_TEST
+
+START_TEST(test_repo_open_r2)
+{
+    /* R2 endpoint: kms-key-id refused before any request, with a hint. */
+    repo_args_reset();
+    repo_arg("--repo1-s3-endpoint=%s", "0123abcd.r2.cloudflarestorage.com");
+    repo_arg("--repo1-s3-region=%s", "auto");
+    repo_arg("--repo1-s3-kms-key-id=%s", "arn:aws:kms:key");
+    ck_assert_msg(repo_load() == 0, "%s", err_message());
+    Repo repo;
+    ck_assert_int_eq(repo_open(0, false, &repo), -1);
+    ck_assert_int_eq(err_code(), ERR_OPTION_INVALID);
+    ck_assert_ptr_nonnull(strstr(err_message(), "repo1-s3-kms-key-id"));
+    ck_assert_ptr_nonnull(strstr(err_message(), "R2"));
+    ck_assert_ptr_nonnull(err_hint_text());
+    ck_assert_ptr_nonnull(strstr(err_hint_text(), "x-amz-server-side-encryption"));
+    repo_close(&repo);
+    cfg_free();
+
+    /* Other credential sources are refused too. */
+    repo_args_reset();
+    repo_arg("--repo1-s3-endpoint=%s", "0123abcd.r2.cloudflarestorage.com");
+    repo_arg("--repo1-s3-region=%s", "auto");
+    repo_arg("--repo1-s3-key-type=%s", "auto");
+    ck_assert_msg(repo_load() == 0, "%s", err_message());
+    ck_assert_int_eq(repo_open(0, false, &repo), -1);
+    ck_assert_int_eq(err_code(), ERR_OPTION_INVALID);
+    ck_assert_ptr_nonnull(strstr(err_message(), "repo1-s3-key-type"));
+    repo_close(&repo);
+    cfg_free();
+
+    /* An R2 endpoint name (served here by s3rver through storage-host) signs with region "auto". */
+    char port[16];
+    snprintf(port, sizeof(port), "%u", server_port);
+    repo_args_reset();
+    repo_arg("--repo1-s3-endpoint=%s", "0123abcd.r2.cloudflarestorage.com");
+    repo_arg("--repo1-s3-region=%s", "auto");
+    repo_arg("--repo1-s3-uri-style=%s", "path");
+    repo_arg("--repo1-storage-host=%s", "127.0.0.1");
+    repo_arg("--repo1-storage-port=%s", port);
+    repo_arg("--repo1-storage-verify-tls=%s", "n");
+    repo_arg("--repo1-path=%s", "/r2");
+    ck_assert_msg(repo_load() == 0, "%s", err_message());
+    ck_assert_msg(repo_open(0, true, &repo) == 0, "%s", err_message());
+    HeaderLog log = {0};
+    storage_s3_trace_headers(repo.storage, trace_headers, &log);
+    ck_assert_msg(storage_put(repo.storage, "x", NULL, (const uint8_t *)"r2", 2) == 0, "%s", err_message());
+    ck_assert_ptr_nonnull(strstr(log.authorization, "/auto/s3/aws4_request"));
+    ck_assert_uint_eq(log.forbidden, 0);
+    ck_assert_uint_eq(log.with_md5, 1);
+    repo_close(&repo);
+    cfg_free();
+    ck_assert(repo_s3_endpoint_is_r2("ACCT.R2.cloudflarestorage.com"));
+    ck_assert(!repo_s3_endpoint_is_r2("s3.us-east-1.amazonaws.com"));
+    ck_assert(!repo_s3_endpoint_is_r2(".r2.cloudflarestorage.com"));
+}
+END_TEST
+
 int main(void)
 {
     if (!server_start()) {
@@ -485,6 +725,9 @@ int main(void)
     tcase_add_test(tc, test_wrong_credentials);
     tcase_add_test(tc, test_dispatch);
     tcase_add_test(tc, test_tls_untrusted);
+    tcase_add_test(tc, test_headers_on_wire);
+    tcase_add_test(tc, test_repo_open_s3);
+    tcase_add_test(tc, test_repo_open_r2);
     suite_add_tcase(suite, tc);
     SRunner *runner = srunner_create(suite);
     srunner_run_all(runner, CK_NORMAL);

@@ -362,6 +362,48 @@ START_TEST(test_atomic_write)
 }
 END_TEST
 
+START_TEST(test_write_set_name)
+{
+    /* the data goes to the temp name of the first name; close commits it under the new name */
+    StorageWrite *write;
+    ck_assert_int_eq(storage_open_write(storage, "wal/seg", NULL, &write), 0);
+    ck_assert_int_eq(storage_write(write, (const uint8_t *)"segment", 7), 0);
+    ck_assert_int_eq(storage_write_set_name(write, "seg-0123.lz4"), 0);
+    ck_assert_str_eq(write->path, test_path("wal/seg-0123.lz4"));
+    ck_assert(file_exists(test_path("wal/seg.pgbackrest.tmp")));
+    ck_assert_int_eq(storage_write_close(write), 0);
+    storage_write_free(write);
+    ck_assert(!file_exists(test_path("wal/seg")));
+    ck_assert(!file_exists(test_path("wal/seg.pgbackrest.tmp")));
+    char *text = get_text("wal/seg-0123.lz4");
+    ck_assert_str_eq(text, "segment");
+    free(text);
+
+    /* freed without close after a rename: nothing under either name */
+    ck_assert_int_eq(storage_open_write(storage, "wal/other", NULL, &write), 0);
+    ck_assert_int_eq(storage_write_set_name(write, "other-final"), 0);
+    storage_write_free(write);
+    ck_assert(!file_exists(test_path("wal/other.pgbackrest.tmp")));
+    ck_assert(!file_exists(test_path("wal/other-final")));
+
+    /* names with a directory are refused; a non-atomic write cannot be renamed */
+    ck_assert_int_eq(storage_open_write(storage, "wal/third", NULL, &write), 0);
+    ck_assert_int_eq(storage_write_set_name(write, "a/b"), -1);
+    ck_assert_int_eq(err_code(), ERR_PARAM_INVALID);
+    ck_assert_int_eq(storage_write_set_name(write, ""), -1);
+    ck_assert_str_eq(write->path, test_path("wal/third"));
+    storage_write_free(write);
+
+    StorageWriteOptions options = storage_write_options_default();
+    options.atomic = false;
+    ck_assert_int_eq(storage_open_write(storage, "wal/in-place", &options, &write), 0);
+    ck_assert_int_eq(storage_write_set_name(write, "renamed"), -1);
+    ck_assert_int_eq(err_code(), ERR_ASSERT);
+    ck_assert_str_eq(write->path, test_path("wal/in-place"));
+    storage_write_free(write);
+}
+END_TEST
+
 START_TEST(test_write_no_create_path)
 {
     StorageWriteOptions options = storage_write_options_default();
@@ -1044,6 +1086,7 @@ storage_posix_suite(void)
     tcase_add_test(tc, test_read_offset_limit);
     tcase_add_test(tc, test_write_chunks);
     tcase_add_test(tc, test_atomic_write);
+    tcase_add_test(tc, test_write_set_name);
     tcase_add_test(tc, test_write_no_create_path);
     tcase_add_test(tc, test_attributes);
     tcase_add_test(tc, test_missing);

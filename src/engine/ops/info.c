@@ -28,6 +28,8 @@ info_status_message(InfoStatusCode code)
         return "missing stanza data";
     case INFO_STATUS_MIXED:
         return "different across repos";
+    case INFO_STATUS_DB_MISMATCH:
+        return "database mismatch across repos";
     case INFO_STATUS_BACKUP_MISSING:
         return "requested backup not found";
     case INFO_STATUS_OTHER:
@@ -255,11 +257,38 @@ set_found_anywhere(const InfoRequest *request, InfoStanza *stanza)
             stanza->repos[r].code = INFO_STATUS_OK;
 }
 
+bool
+info_repo_reported(const InfoRepoState *repo)
+{
+    return repo->loaded && (repo->code == INFO_STATUS_OK || repo->code == INFO_STATUS_NO_BACKUP);
+}
+
+/* Reported repos whose current databases (backup.info) differ in system id or version. */
+static bool
+db_mismatch(const InfoStanza *stanza)
+{
+    const InfoBackupHistory *first = NULL;
+    for (size_t r = 0; r < stanza->repo_count; r++) {
+        if (!info_repo_reported(&stanza->repos[r]))
+            continue;
+        const InfoBackupHistory *current = info_backup_current(&stanza->repos[r].backup);
+        if (current == NULL)
+            continue;
+        if (first == NULL)
+            first = current;
+        else if (current->system_id != first->system_id || strcmp(current->version, first->version) != 0)
+            return true;
+    }
+    return false;
+}
+
 InfoStatusCode
 info_stanza_status(const InfoStanza *stanza)
 {
     if (stanza->repo_count == 0)
         return INFO_STATUS_OK;
+    if (db_mismatch(stanza))
+        return INFO_STATUS_DB_MISMATCH;
     InfoStatusCode code = stanza->repos[0].code;
     for (size_t r = 1; r < stanza->repo_count; r++)
         if (stanza->repos[r].code != code)

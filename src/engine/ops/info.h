@@ -24,6 +24,7 @@ typedef enum InfoStatusCode {
     INFO_STATUS_NO_BACKUP = 2,
     INFO_STATUS_MISSING_STANZA_DATA = 3,
     INFO_STATUS_MIXED = 4,
+    INFO_STATUS_DB_MISMATCH = 5,
     INFO_STATUS_BACKUP_MISSING = 6,
     INFO_STATUS_OTHER = 99,
 } InfoStatusCode;
@@ -87,7 +88,11 @@ typedef struct InfoReport {
  * stop the whole command (listing the repository itself failed). */
 int info_gather(const InfoRequest *request, InfoReport *report);
 
-/* The stanza status across its repos: the common code, or INFO_STATUS_MIXED when they differ. */
+/* The repo's backup.info and archive.info are reported (status ok or no valid backups). */
+bool info_repo_reported(const InfoRepoState *repo);
+
+/* The stanza status across its repos: INFO_STATUS_DB_MISMATCH when reported repos disagree on the current
+ * database (system id and version), else the common code, or INFO_STATUS_MIXED when the codes differ. */
 InfoStatusCode info_stanza_status(const InfoStanza *stanza);
 
 /* True when the backup passes the --set and --type filters of the request. */

@@ -16,3 +16,21 @@ test_unit_test_stanza_CFLAGS = $(GAIA_UNIT_CFLAGS)
 test_unit_test_stanza_LDADD = $(GAIA_UNIT_LIBS)
 libgaiarest_a_SOURCES += src/engine/ops/info.c
 noinst_HEADERS += src/engine/ops/info.h
+libgaiarest_a_SOURCES += src/engine/ops/restore.c src/engine/ops/restore_file.c src/engine/ops/restore_recovery.c
+noinst_HEADERS += src/engine/ops/restore.h src/engine/ops/restore_file.h src/engine/ops/restore_recovery.h
+check_PROGRAMS += test/unit/test_restore
+TESTS += test/unit/test_restore
+test_unit_test_restore_SOURCES = test/unit/test_restore.c
+test_unit_test_restore_CFLAGS = $(GAIA_UNIT_CFLAGS)
+test_unit_test_restore_LDADD = $(GAIA_UNIT_LIBS)
+# backup (branch backup)
+libgaiarest_a_SOURCES += src/engine/ops/backup.c src/engine/ops/backup_file.c
+noinst_HEADERS += src/engine/ops/backup.h src/engine/ops/backup_file.h
+# archive-push / archive-get (synchronous)
+libgaiarest_a_SOURCES += src/engine/ops/archive_push.c src/engine/ops/archive_get.c src/engine/ops/hash_thread.c
+noinst_HEADERS += src/engine/ops/archive_push.h src/engine/ops/archive_get.h src/engine/ops/hash_thread.h
+check_PROGRAMS += test/unit/test_hash_thread
+TESTS += test/unit/test_hash_thread
+test_unit_test_hash_thread_SOURCES = test/unit/test_hash_thread.c
+test_unit_test_hash_thread_CFLAGS = $(GAIA_UNIT_CFLAGS)
+test_unit_test_hash_thread_LDADD = $(GAIA_UNIT_LIBS)

@@ -30,3 +30,10 @@ TESTS += test/unit/test_manifest
 test_unit_test_manifest_SOURCES = test/unit/test_manifest.c
 test_unit_test_manifest_CFLAGS = $(GAIA_UNIT_CFLAGS) -DGAIA_EXAMPLES='"$(GAIA_EXAMPLES)"'
 test_unit_test_manifest_LDADD = $(GAIA_UNIT_LIBS)
+libgaiarest_a_SOURCES += src/engine/repo/manifest_build.c
+noinst_HEADERS += src/engine/repo/manifest_build.h
+check_PROGRAMS += test/unit/test_manifest_build
+TESTS += test/unit/test_manifest_build
+test_unit_test_manifest_build_SOURCES = test/unit/test_manifest_build.c
+test_unit_test_manifest_build_CFLAGS = $(GAIA_UNIT_CFLAGS)
+test_unit_test_manifest_build_LDADD = $(GAIA_UNIT_LIBS)

@@ -22,6 +22,15 @@ typedef struct Repo {
 /* Open the repository at configured index `index` (see cfg_index_count(OPT_GROUP_REPO)). */
 int repo_open(unsigned index, bool writable, Repo *repo);
 
+/* Build the S3 storage of configured repo index `index` (user-facing number `key`) from repoN-s3-*,
+ * repoN-storage-*, io-timeout and repoN-path (the key prefix). Options the driver cannot honour
+ * (repoN-s3-kms-key-id, key types other than shared, repoN-s3-role) are refused with ERR_OPTION_INVALID and a hint,
+ * with wording specific to Cloudflare R2 endpoints; an R2 endpoint without a region signs with region "auto". */
+int repo_open_s3(unsigned index, unsigned key, bool writable, Storage **storage);
+
+/* True when endpoint is a Cloudflare R2 endpoint (ends with ".r2.cloudflarestorage.com"). */
+bool repo_s3_endpoint_is_r2(const char *endpoint);
+
 /* Release the repository's storage. */
 void repo_close(Repo *repo);
 

@@ -34,6 +34,8 @@ struct HttpClient {
     size_t idle_count;
     HttpTraceCallback trace;
     void *trace_context;
+    HttpHeaderTraceCallback header_trace;
+    void *header_trace_context;
 };
 
 /* State of one transfer attempt, shared by the curl callbacks. */
@@ -131,6 +133,21 @@ void http_client_trace(HttpClient *client, HttpTraceCallback callback, void *con
 {
     client->trace = callback;
     client->trace_context = context;
+}
+
+void http_client_trace_headers(HttpClient *client, HttpHeaderTraceCallback callback, void *context)
+{
+    client->header_trace = callback;
+    client->header_trace_context = context;
+}
+
+static int on_debug(CURL *handle, curl_infotype type, char *data, size_t size, void *context)
+{
+    (void)handle;
+    HttpClient *client = context;
+    if (type == CURLINFO_HEADER_OUT && client->header_trace != NULL)
+        client->header_trace(client->header_trace_context, data, size);
+    return 0;
 }
 
 /* An easy handle from the idle pool (keeping its connection) or a new one; NULL only when curl fails. */
@@ -275,6 +292,11 @@ static int transfer_setup(HttpClient *client, CURL *handle, const HttpRequest *r
     rc = rc != CURLE_OK ? rc : curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, on_body);
     rc = rc != CURLE_OK ? rc : curl_easy_setopt(handle, CURLOPT_WRITEDATA, transfer);
     rc = rc != CURLE_OK ? rc : curl_easy_setopt(handle, CURLOPT_ERRORBUFFER, transfer->error);
+    if (client->header_trace != NULL) {
+        rc = rc != CURLE_OK ? rc : curl_easy_setopt(handle, CURLOPT_DEBUGFUNCTION, on_debug);
+        rc = rc != CURLE_OK ? rc : curl_easy_setopt(handle, CURLOPT_DEBUGDATA, client);
+        rc = rc != CURLE_OK ? rc : curl_easy_setopt(handle, CURLOPT_VERBOSE, 1L);
+    }
 
     if (strcmp(request->verb, "HEAD") == 0) {
         rc = rc != CURLE_OK ? rc : curl_easy_setopt(handle, CURLOPT_NOBODY, 1L);

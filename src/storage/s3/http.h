@@ -63,8 +63,15 @@ typedef struct HttpStream HttpStream;
 int http_client_new(const HttpClientOptions *options, HttpClient **client);
 void http_client_free(HttpClient *client);
 
+/* Called with each request's header block exactly as written to the connection (request line, headers, blank
+ * line), for tests that check which headers go out, curl's own included. */
+typedef void (*HttpHeaderTraceCallback)(void *context, const char *headers, size_t size);
+
 /* Install a trace callback (NULL to remove). */
 void http_client_trace(HttpClient *client, HttpTraceCallback callback, void *context);
+
+/* Install a header trace callback (NULL to remove). */
+void http_client_trace_headers(HttpClient *client, HttpHeaderTraceCallback callback, void *context);
 
 /* Send a request and read the whole response into *response (zeroed first; free with
  * http_response_clear). Returns 0 whenever a final status arrived (the caller judges it), -1 with

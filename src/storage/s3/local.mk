@@ -25,3 +25,11 @@ TESTS += test/unit/test_s3
 test_unit_test_s3_SOURCES = test/unit/test_s3.c
 test_unit_test_s3_CFLAGS = $(GAIA_UNIT_CFLAGS) -DTEST_SRCDIR='"$(abs_top_srcdir)"'
 test_unit_test_s3_LDADD = $(GAIA_UNIT_LIBS)
+
+# gaia-s3tool: put/get/ls/rm and info files on a configured repository, for the S3 integration scripts
+# (test/integration/test_s3_*.sh); built by `make check`, not a test itself.
+check_PROGRAMS += test/s3/gaia-s3tool
+test_s3_gaia_s3tool_SOURCES = test/s3/gaia-s3tool.c
+test_s3_gaia_s3tool_CFLAGS = $(GAIA_UNIT_CFLAGS)
+test_s3_gaia_s3tool_LDADD = $(GAIA_UNIT_LIBS)
+EXTRA_DIST += test/s3/s3proxy.py test/s3/s3rver-start.sh test/s3/lib-s3.sh test/s3/README.md

@@ -34,6 +34,8 @@ typedef struct S3State {
     HttpClient *http;      /* created at the first request */
     HttpTraceCallback trace;
     void *trace_context;
+    HttpHeaderTraceCallback header_trace;
+    void *header_trace_context;
     size_t chunk_size;
 } S3State;
 
@@ -119,6 +121,7 @@ static int s3_http(S3State *s3, HttpClient **client)
     if (s3->http == NULL) {
         TRY(http_client_new(&s3->http_options, &s3->http));
         http_client_trace(s3->http, s3->trace, s3->trace_context);
+        http_client_trace_headers(s3->http, s3->header_trace, s3->header_trace_context);
     }
     *client = s3->http;
     return 0;
@@ -202,6 +205,31 @@ static bool status_ok(const HttpResponse *response)
 
 /* --- info --- */
 
+/* No object at key: it is a path when some object's key starts with "key/" (one-key listing). */
+static int s3_info_path(S3State *s3, const char *key, StorageInfo *info)
+{
+    info->exists = false;
+    char *prefix = key[0] != '\0' ? mem_printf("%s/", key) : mem_strdup("");
+    SigV4Query query[] = {{"list-type", "2"}, {"max-keys", "1"}, {"prefix", prefix}};
+    S3Request request = {.verb = "GET", .query = query, .query_count = 3};
+    HttpResponse response;
+    int result = s3_send(s3, &request, &response, NULL);
+    if (result == 0 && !status_ok(&response))
+        result = s3_fail(s3, "list", prefix, &response);
+    S3ListPage page;
+    if (result == 0 && (result = s3_xml_list_parse((const char *)response.body.data, response.body.size, &page)) == 0) {
+        if (page.object_count > 0 || page.prefix_count > 0) {
+            info->exists = true;
+            info->type = STORAGE_TYPE_PATH;
+            info->mode = 0750;
+        }
+        s3_list_page_free(&page);
+    }
+    http_response_clear(&response);
+    free(prefix);
+    return result;
+}
+
 static int s3_info(Storage *storage, const char *path, bool follow_link, StorageInfo *info)
 {
     (void)follow_link;
@@ -213,7 +241,7 @@ static int s3_info(Storage *storage, const char *path, bool follow_link, Storage
     int result = s3_send(s3, &request, &response, NULL);
     if (result == 0) {
         if (response.status == 404) {
-            info->exists = false;
+            result = s3_info_path(s3, key, info);
         } else if (status_ok(&response)) {
             const char *length = http_response_header(&response, "content-length");
             const char *modified = http_response_header(&response, "last-modified");
@@ -737,4 +765,13 @@ void storage_s3_trace(Storage *storage, HttpTraceCallback callback, void *contex
     s3->trace_context = context;
     if (s3->http != NULL)
         http_client_trace(s3->http, callback, context);
+}
+
+void storage_s3_trace_headers(Storage *storage, HttpHeaderTraceCallback callback, void *context)
+{
+    S3State *s3 = s3_state(storage);
+    s3->header_trace = callback;
+    s3->header_trace_context = context;
+    if (s3->http != NULL)
+        http_client_trace_headers(s3->http, callback, context);
 }

@@ -2,10 +2,15 @@
  * s3: the storage driver for S3-compatible object stores (AWS S3, Cloudflare R2), spec sections 1.5 and 8.
  *
  * Keys are the repository paths under the base path with the leading '/' removed. There are no directories
- * (features = 0): path_create and path_sync do nothing, links and move are not supported (NULL), listing a
- * path that has no objects gives no entries rather than ERR_PATH_MISSING, and a recursive list reports
+ * (features = 0): info on a key with no object reports a path (STORAGE_TYPE_PATH) when some object's key
+ * starts with "<key>/" (one extra one-key listing after the 404), path_create and path_sync do nothing, links
+ * and move are not supported (NULL), listing a path that has no objects gives no entries rather than ERR_PATH_MISSING, and a recursive list reports
  * files only. Writes of at most one chunk are a single PUT; larger ones are multipart uploads whose parts
  * are all exactly one chunk except the last, completed at close and aborted when freed unclosed.
+ *
+ * Headers: host, x-amz-content-sha256, x-amz-date, authorization, content-md5 on every request with a body,
+ * x-amz-security-token with a token, range on partial reads; never x-amz-tagging, x-amz-server-side-encryption*,
+ * x-amz-request-payer, x-amz-checksum-* or Expect: 100-continue (Cloudflare R2 rejects or ignores them).
  *
  * Request failures are ERR_PROTOCOL (as pgBackRest reports HTTP failures) with the HTTP status, S3 error
  * code and message, request id, the key and bucket; the secret never appears in a message.
@@ -48,5 +53,8 @@ Storage *storage_s3_new(const StorageS3Options *options);
 
 /* Trace every HTTP request this storage sends (tests: count UploadPart, delete batches). */
 void storage_s3_trace(Storage *storage, HttpTraceCallback callback, void *context);
+
+/* Capture every request's header block as sent on the wire (tests: forbidden headers, Content-MD5). */
+void storage_s3_trace_headers(Storage *storage, HttpHeaderTraceCallback callback, void *context);
 
 #endif

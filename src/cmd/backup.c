@@ -1,0 +1,91 @@
+/* backup: read the backup options and run the backup engine (engine/ops/backup.h). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/command.h"
+#include "common/buf.h"
+#include "common/error.h"
+#include "common/json.h"
+#include "common/mem.h"
+#include "config/config.h"
+#include "engine/ops/backup.h"
+
+/* --annotation key=value pairs as a sorted JSON object, NULL when none (owned by the caller). */
+static char *
+backup_annotation_json(void)
+{
+    const char *const *values = NULL;
+    size_t count = cfg_list(OPT_ANNOTATION, &values);
+    if (count == 0)
+        return NULL;
+    JsonValue *object = json_object();
+    for (size_t i = 0; i < count; i++) {
+        const char *equal = strchr(values[i], '=');
+        if (equal == NULL)
+            continue;
+        char *key = mem_strndup(values[i], (size_t)(equal - values[i]));
+        json_object_set(object, key, json_string(equal + 1));
+        free(key);
+    }
+    json_object_sort(object, false);
+    char *text = json_to_string(object);
+    json_free(object);
+    return text;
+}
+
+int
+cmd_backup(void)
+{
+    unsigned repo = cfg_repo_index();
+    BackupOptions options;
+    memset(&options, 0, sizeof(options));
+    options.stanza = cfg_str(OPT_STANZA);
+    const char *type = cfg_str(OPT_TYPE);
+    int parsed = backup_type_parse(type != NULL ? type : "incr");
+    if (parsed < 0)
+        return err_set(ERR_OPTION_INVALID_VALUE, "'%s' is not allowed for 'type' option", type);
+    options.type = (BackupType)parsed;
+    options.repo_index = repo;
+    options.pg_path = cfg_str_idx(OPT_PG_PATH, 0);
+    options.pg_port = (unsigned)cfg_int_idx(OPT_PG_PORT, 0);
+    options.pg_socket_path = cfg_str_idx(OPT_PG_SOCKET_PATH, 0);
+    options.pg_user = cfg_str_idx(OPT_PG_USER, 0);
+    options.pg_database = cfg_str_idx(OPT_PG_DATABASE, 0);
+    options.db_timeout_ms = cfg_int(OPT_DB_TIMEOUT);
+    options.start_fast = cfg_bool(OPT_START_FAST);
+    options.archive_check = cfg_bool(OPT_ARCHIVE_CHECK);
+    options.archive_copy = cfg_bool(OPT_ARCHIVE_COPY);
+    options.archive_timeout_ms = cfg_int(OPT_ARCHIVE_TIMEOUT);
+    options.checksum_page_set = cfg_has(OPT_CHECKSUM_PAGE);
+    options.checksum_page = cfg_bool(OPT_CHECKSUM_PAGE);
+    const char *compress = cfg_str(OPT_COMPRESS_TYPE);
+    int compress_type = compress_type_parse(compress != NULL ? compress : "gz");
+    if (compress_type < 0)
+        return err_set(ERR_OPTION_INVALID_VALUE, "'%s' is not allowed for 'compress-type' option", compress);
+    options.compress_type = (CompressType)compress_type;
+    options.compress_level_set = cfg_has(OPT_COMPRESS_LEVEL);
+    options.compress_level = (int)cfg_int(OPT_COMPRESS_LEVEL);
+    if (options.compress_level_set)
+        TRY(compress_level_check(options.compress_type, options.compress_level));
+    options.compress_level_network = (int)cfg_int(OPT_COMPRESS_LEVEL_NETWORK);
+    options.delta = cfg_bool(OPT_DELTA);
+    options.resume = cfg_bool(OPT_RESUME);
+    options.process_max = (unsigned)cfg_int(OPT_PROCESS_MAX);
+    options.buffer_size = (size_t)cfg_int(OPT_BUFFER_SIZE);
+    options.manifest_save_threshold = (uint64_t)cfg_int(OPT_MANIFEST_SAVE_THRESHOLD);
+    const char *const *excludes = NULL;
+    options.exclude_count = cfg_list(OPT_EXCLUDE, &excludes);
+    options.excludes = excludes;
+    options.lock_path = cfg_str(OPT_LOCK_PATH);
+    options.retention_full_set = cfg_has_idx(OPT_REPO_RETENTION_FULL, repo);
+    if (cfg_bool_idx(OPT_REPO_HARDLINK, repo) || cfg_bool_idx(OPT_REPO_BUNDLE, repo) || cfg_bool_idx(OPT_REPO_BLOCK, repo))
+        return err_set(ERR_FEATURE_NOT_SUPPORTED, "repo hardlink, bundle and block options are not supported by "
+                       "gaiarest backup yet");
+    if (!cfg_bool(OPT_ONLINE))
+        return err_set(ERR_FEATURE_NOT_SUPPORTED, "offline backups (--no-online) are not supported by gaiarest yet");
+    char *annotation = backup_annotation_json();
+    options.annotation_json = annotation;
+    int result = backup_run(&options);
+    free(annotation);
+    return result;
+}

@@ -1,0 +1,420 @@
+/* archive_push: push one WAL file to the repository archive (see archive_push.h). */
+#include "engine/ops/archive_push.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "engine/ops/hash_thread.h"
+#include "engine/ops/lock.h"
+#include "engine/pg/control.h"
+#include "engine/pg/version.h"
+#include "engine/pg/wal.h"
+#include "engine/repo/layout.h"
+#include "storage/filter/cipher.h"
+#include "storage/filter/hash.h"
+#include "storage/posix.h"
+
+/* Buffer size for files copied whole (.history, .backup) and for the duplicate check's hashing. */
+#define PUSH_BUFFER_SIZE ((size_t)256 * 1024)
+
+/* ------------------------------------------------------------------------------------------------------------------
+ * Shared with archive-get
+ * ------------------------------------------------------------------------------------------------------------------ */
+
+/* Whether two paths name the same directory (same string, or same device and inode). */
+static bool
+same_directory(const char *left, const char *right)
+{
+    if (strcmp(left, right) == 0)
+        return true;
+    struct stat left_stat, right_stat;
+    return stat(left, &left_stat) == 0 && stat(right, &right_stat) == 0 && left_stat.st_dev == right_stat.st_dev &&
+           left_stat.st_ino == right_stat.st_ino;
+}
+
+int
+archive_wal_path_resolve(const char *pg_path, const char *wal_path, char **full)
+{
+    *full = NULL;
+    if (wal_path[0] == '/') {
+        *full = mem_strdup(wal_path);
+        return 0;
+    }
+    if (pg_path == NULL) {
+        err_set(ERR_OPTION_REQUIRED, "option 'pg1-path' must be specified when relative wal paths are used");
+        return err_hint("is %%f passed to archive-push instead of %%p?\nHINT: PostgreSQL may pass relative paths even "
+                        "with %%p depending on the environment.");
+    }
+
+    char cwd[PATH_MAX];
+    if (getcwd(cwd, sizeof(cwd)) == NULL)
+        return err_set_errno(ERR_PATH_OPEN, errno, "unable to get the current working directory");
+    if (!same_directory(cwd, pg_path)) {
+        err_set(ERR_OPTION_INVALID_VALUE, "PostgreSQL working directory '%s' is not the same as option pg1-path '%s'",
+                cwd, pg_path);
+        return err_hint("is the PostgreSQL data_directory configured the same as the pg1-path option?");
+    }
+    size_t length = strlen(pg_path);
+    bool slash = length > 0 && pg_path[length - 1] == '/';
+    *full = mem_printf("%s%s%s", pg_path, slash ? "" : "/", wal_path);
+    return 0;
+}
+
+int
+archive_info_load(const Repo *repo, const char *stanza, InfoArchive *info)
+{
+    char *path = mem_printf("archive/%s/%s", stanza, INFO_ARCHIVE_FILE);
+    int result = info_archive_load(repo->storage, path, repo->cipher_type, repo->cipher_pass, info);
+    free(path);
+    return result;
+}
+
+int
+archive_repo_invalid(const Repo *repo)
+{
+    char message[4096];
+    snprintf(message, sizeof(message), "%s", err_message());
+    char *hint = err_hint_text() != NULL ? mem_strdup(err_hint_text()) : NULL;
+    ErrorCode code = err_code();
+    err_set(ERR_REPO_INVALID, "unable to find a valid repository:\nrepo%u: [%s] %s", repo->key, err_code_name(code),
+            message);
+    if (hint != NULL) {
+        err_hint("%s", hint);
+        free(hint);
+    }
+    return -1;
+}
+
+char *
+archive_stored_regex(const char *wal_file)
+{
+    bool partial = wal_file_kind(wal_file) == WAL_FILE_PARTIAL;
+    return mem_printf("^%.24s%s-[0-9a-f]{40}(\\.(gz|lz4|zst|bz2|xz))?$", wal_file, partial ? "\\.partial" : "");
+}
+
+/* ------------------------------------------------------------------------------------------------------------------
+ * Checks before anything is written
+ * ------------------------------------------------------------------------------------------------------------------ */
+
+/* pg_control of pg1-path must describe the stanza's current database. */
+static int
+push_check_pg_control(const Repo *repo, const char *pg_path, const InfoArchive *info)
+{
+    Storage *pg_storage = storage_posix_new(pg_path, false);
+    PgControl control;
+    int result = pg_control_load(pg_storage, &control);
+    storage_free(pg_storage);
+    TRY(result);
+
+    if (control.system_id != info->db_system_id || strcmp(control.version->name, info->db_version) != 0) {
+        err_set(ERR_ARCHIVE_MISMATCH,
+                "PostgreSQL version %s, system-id %llu do not match repo%u stanza version %s, system-id %llu",
+                control.version->name, (unsigned long long)control.system_id, repo->key, info->db_version,
+                (unsigned long long)info->db_system_id);
+        err_hint("are you archiving to the correct stanza?");
+        return archive_repo_invalid(repo);
+    }
+    return 0;
+}
+
+/* The segment's long header must come from the stanza's database (version and system id). */
+static int
+push_check_header(const uint8_t *data, size_t size, const char *wal_full, const InfoArchive *info)
+{
+    WalHeader header;
+    TRY(wal_header_read(data, size, wal_full, &header));
+    const PgVersion *wal_version = pg_version_by_num(header.pg_version_num);
+    const char *wal_version_name = wal_version != NULL ? wal_version->name : "unknown";
+    if (header.system_id != info->db_system_id || strcmp(wal_version_name, info->db_version) != 0)
+        return err_set(ERR_ARCHIVE_MISMATCH,
+                       "WAL file '%s' version %s, system-id %llu do not match stanza version %s, system-id %llu",
+                       wal_full, wal_version_name, (unsigned long long)header.system_id, info->db_version,
+                       (unsigned long long)info->db_system_id);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------------------------------
+ * Reading and storing a segment in one pass
+ * ------------------------------------------------------------------------------------------------------------------ */
+
+/* Fill `buffer` from `read` (short only at the end of the file). */
+static int
+push_read_full(StorageRead *read, uint8_t *buffer, size_t size, size_t *got)
+{
+    *got = 0;
+    while (*got < size) {
+        size_t part = 0;
+        TRY(storage_read(read, buffer + *got, size - *got, &part));
+        if (part == 0)
+            break;
+        *got += part;
+    }
+    return 0;
+}
+
+static int
+push_sink_write(void *context, const uint8_t *data, size_t size)
+{
+    return storage_write(context, data, size);
+}
+
+typedef struct PushSegment {
+    const Repo *repo;
+    Storage *local; /* the local file system, rooted at / (the WAL file's side) */
+    const ArchivePushOptions *options;
+    const InfoArchive *info;
+    const char *archive_id;
+    const char *wal_file; /* base name: 000000010000000000000003 or ...partial */
+    const char *wal_full; /* absolute path of the source */
+} PushSegment;
+
+/* The compress + encrypt pipeline of a stored segment (no hashing: that runs on the other thread). */
+static Pipeline *
+push_pipeline_new(const PushSegment *push)
+{
+    Pipeline *pipeline = pipeline_new();
+    if (push->options->compress_type != COMPRESS_NONE)
+        pipeline_add(pipeline, filter_compress_new(push->options->compress_type, push->options->compress_level, false));
+    if (push->info->cipher_pass != NULL)
+        pipeline_add(pipeline, filter_cipher_new(CIPHER_ENCRYPT, push->info->cipher_pass,
+                                                 strlen(push->info->cipher_pass), false));
+    return pipeline;
+}
+
+/* The reader's side of the pass: the first chunk is already read (for the header check); hand each chunk to the
+ * hashing thread and compress it here, then read the next into the next slot. */
+static int
+push_segment_stream(StorageRead *read, HashThread *hasher, uint8_t *first, size_t first_size, Pipeline *pipeline,
+                    StorageWrite *write)
+{
+    size_t got = first_size;
+    uint8_t *slot = first;
+    while (got > 0) {
+        hash_thread_publish(hasher, got);
+        TRY(pipeline_push(pipeline, slot, got, push_sink_write, write));
+        if (got < HASH_THREAD_CHUNK_SIZE)
+            break;
+        slot = hash_thread_slot(hasher);
+        TRY(push_read_full(read, slot, HASH_THREAD_CHUNK_SIZE, &got));
+    }
+    return pipeline_finish(pipeline, push_sink_write, write);
+}
+
+/* Store a segment whose first chunk is read: SHA-1 on the hashing thread, compress (+ encrypt) and write here,
+ * then the final name "<name>-<sha1>[.<ext>]" once the digest is known. */
+static int
+push_segment_store(const PushSegment *push, StorageRead *read, HashThread *hasher, uint8_t *first,
+                   size_t first_size)
+{
+    char *temp_path = layout_wal_path(push->options->stanza, push->archive_id, push->wal_file);
+    StorageWrite *write = NULL;
+    int result = storage_open_write(push->repo->storage, temp_path, NULL, &write);
+    free(temp_path);
+    TRY(result);
+
+    Pipeline *pipeline = push_pipeline_new(push);
+    result = push_segment_stream(read, hasher, first, first_size, pipeline, write);
+    char sha1[HASH_SHA1_HEX_SIZE];
+    if (result == 0)
+        result = hash_thread_finish(hasher, sha1);
+    if (result == 0) {
+        char *stored = layout_wal_stored_name(push->wal_file, sha1, push->options->compress_type);
+        result = storage_write_set_name(write, stored);
+        free(stored);
+        if (result == 0)
+            result = storage_write_close(write);
+    }
+    storage_write_free(write); /* removes the temp file unless committed */
+    pipeline_free(pipeline);
+    return result;
+}
+
+/* SHA-1 of a whole local file (only for the duplicate check, when a copy is already stored). */
+static int
+push_file_sha1(Storage *storage, const char *full, char sha1[HASH_SHA1_HEX_SIZE])
+{
+    StorageRead *read = NULL;
+    TRY(storage_open_read(storage, full, 0, -1, false, &read));
+    Pipeline *pipeline = pipeline_new();
+    Filter *hash = pipeline_add(pipeline, filter_hash_new(HASH_SHA1));
+    int result = storage_copy(read, pipeline, NULL, PUSH_BUFFER_SIZE);
+    if (result == 0)
+        snprintf(sha1, HASH_SHA1_HEX_SIZE, "%s", filter_hash_hex(hash));
+    pipeline_free(pipeline);
+    storage_read_free(read);
+    return result;
+}
+
+/* Look for the segment in its archive directory: *exists and *same (checksum equal) when stored once;
+ * more than one stored copy is an error. */
+static int
+push_segment_existing(const PushSegment *push, bool *exists, bool *same)
+{
+    *exists = false;
+    *same = false;
+    char *directory = layout_wal_directory(push->wal_file);
+    char *path = mem_printf("archive/%s/%s/%s", push->options->stanza, push->archive_id, directory);
+    char *regex = archive_stored_regex(push->wal_file);
+    char **names = NULL;
+    size_t count = 0;
+    int result = storage_list_names(push->repo->storage, path, regex, true, &names, &count);
+    free(regex);
+    free(path);
+    free(directory);
+    TRY(result);
+
+    if (count > 1) {
+        Buf list = BUF_INIT;
+        for (size_t index = 0; index < count; index++)
+            buf_printf(&list, "%s%s", index > 0 ? ", " : "", names[index]);
+        err_set(ERR_COMMAND, "archive-push command encountered error(s):\nrepo%u: [ArchiveDuplicateError] duplicates "
+                "found in archive for WAL segment %s: %s", push->repo->key, push->wal_file, buf_str(&list));
+        err_hint("are multiple primaries archiving to this stanza?");
+        buf_free(&list);
+        storage_names_free(names, count);
+        return -1;
+    }
+    if (count == 1) {
+        *exists = true;
+        char sha1[HASH_SHA1_HEX_SIZE];
+        result = push_file_sha1(push->local, push->wal_full, sha1);
+        /* stored name: <name>-<40 hex>[.ext]; the name part is as long as the WAL file name */
+        if (result == 0)
+            *same = strncmp(names[0] + strlen(push->wal_file) + 1, sha1, 40) == 0;
+    }
+    storage_names_free(names, count);
+    return result;
+}
+
+/* Checks, then the single pass. The first chunk is read once: for the header check and as the start of the
+ * stream. */
+static int
+push_segment_checked(const PushSegment *push, StorageRead *read, HashThread *hasher)
+{
+    uint8_t *first = hash_thread_slot(hasher);
+    size_t first_size = 0;
+    TRY(push_read_full(read, first, HASH_THREAD_CHUNK_SIZE, &first_size));
+    if (push->options->header_check)
+        TRY(push_check_header(first, first_size, push->wal_full, push->info));
+
+    bool exists = false, same = false;
+    TRY(push_segment_existing(push, &exists, &same));
+    if (exists && same) {
+        LOG_WARN("WAL file '%s' already exists in the repo%u archive with the same checksum\n"
+                 "HINT: this is valid in some recovery scenarios but may also indicate a problem.",
+                 push->wal_file, push->repo->key);
+        return 0;
+    }
+    if (exists)
+        return err_set(ERR_ARCHIVE_DUPLICATE, "WAL file '%s' already exists in the repo%u archive with a different "
+                       "checksum", push->wal_file, push->repo->key);
+    return push_segment_store(push, read, hasher, first, first_size);
+}
+
+static int
+push_segment(const PushSegment *push)
+{
+    StorageRead *read = NULL;
+    TRY(storage_open_read(push->local, push->wal_full, 0, -1, false, &read));
+    HashThread *hasher = NULL;
+    int result = hash_thread_start(&hasher);
+    if (result == 0)
+        result = push_segment_checked(push, read, hasher);
+    hash_thread_free(hasher);
+    storage_read_free(read);
+    return result;
+}
+
+/* .history, .backup and other files: stored as they are (encrypted in an encrypted repo). */
+static int
+push_other(const PushSegment *push)
+{
+    StorageRead *read = NULL;
+    TRY(storage_open_read(push->local, push->wal_full, 0, -1, false, &read));
+    char *path = layout_wal_path(push->options->stanza, push->archive_id, push->wal_file);
+    StorageWrite *write = NULL;
+    int result = storage_open_write(push->repo->storage, path, NULL, &write);
+    free(path);
+    Pipeline *pipeline = NULL;
+    if (result == 0) {
+        pipeline = pipeline_new();
+        if (push->info->cipher_pass != NULL)
+            pipeline_add(pipeline, filter_cipher_new(CIPHER_ENCRYPT, push->info->cipher_pass,
+                                                     strlen(push->info->cipher_pass), false));
+        result = storage_copy(read, pipeline, write, PUSH_BUFFER_SIZE);
+    }
+    if (result == 0)
+        result = storage_write_close(write);
+    pipeline_free(pipeline);
+    storage_write_free(write);
+    storage_read_free(read);
+    return result;
+}
+
+/* ------------------------------------------------------------------------------------------------------------------
+ * The command's core
+ * ------------------------------------------------------------------------------------------------------------------ */
+
+static const char *
+base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash != NULL ? slash + 1 : path;
+}
+
+static int
+push_with_info(const Repo *repo, const char *wal_full, const ArchivePushOptions *options, const InfoArchive *info)
+{
+    if (options->pg_path != NULL)
+        TRY(push_check_pg_control(repo, options->pg_path, info));
+
+    const InfoArchiveHistory *current = info_archive_current(info);
+    if (current == NULL)
+        return err_set(ERR_FORMAT, "archive.info of stanza '%s' has no history entry for db-id %u", options->stanza,
+                       info->db_id);
+    char *archive_id = info_archive_id(current);
+    PushSegment push = {
+        .repo = repo,
+        .local = storage_posix_new("/", false),
+        .options = options,
+        .info = info,
+        .archive_id = archive_id,
+        .wal_file = base_name(wal_full),
+        .wal_full = wal_full,
+    };
+    WalFileKind kind = wal_file_kind(push.wal_file);
+    int result = kind == WAL_FILE_SEGMENT || kind == WAL_FILE_PARTIAL ? push_segment(&push) : push_other(&push);
+    storage_free(push.local);
+    free(archive_id);
+    return result;
+}
+
+int
+archive_push_file(const Repo *repo, const char *wal_path, const ArchivePushOptions *options)
+{
+    char *wal_full = NULL;
+    TRY(archive_wal_path_resolve(options->pg_path, wal_path, &wal_full));
+    int result = stop_check(options->lock_path, options->stanza);
+
+    InfoArchive info;
+    memset(&info, 0, sizeof(info));
+    if (result == 0) {
+        result = archive_info_load(repo, options->stanza, &info);
+        if (result < 0)
+            archive_repo_invalid(repo);
+    }
+    if (result == 0)
+        result = push_with_info(repo, wal_full, options, &info);
+
+    info_archive_free(&info);
+    free(wal_full);
+    return result;
+}

@@ -1,0 +1,1053 @@
+/* backup: online backup into a repository (see backup.h). */
+#include "engine/ops/backup.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <unistd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/error.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "engine/ops/backup_file.h"
+#include "engine/ops/lock.h"
+#include "engine/pg/control.h"
+#include "engine/pg/db.h"
+#include "engine/pg/page_check.h"
+#include "engine/pg/wal.h"
+#include "engine/repo/info_archive.h"
+#include "engine/repo/info_backup.h"
+#include "engine/repo/info_file.h"
+#include "engine/repo/manifest.h"
+#include "engine/repo/manifest_build.h"
+#include "engine/repo/repo.h"
+#include "protocol/pool.h"
+#include "storage/filter/hash.h"
+#include "storage/posix.h"
+
+#define BACKUP_LABEL_FILE "backup_label"
+#define TABLESPACE_MAP_FILE "tablespace_map"
+
+/* Everything one backup run holds; released by backup_state_free. */
+typedef struct BackupState {
+    const BackupOptions *options;
+    Lock *lock;
+    Repo repo;
+    bool repo_open;
+    InfoArchive archive_info;
+    InfoBackup backup_info;
+    char *archive_id;
+    Storage *pg_root;          /* rooted at "/" (data directory, tablespaces, links) */
+    PgControl control;
+    PgDb *db;
+    bool backup_started;
+    PgDbBackupStart start;
+    const InfoBackupEntry *prior_entry;
+    Manifest prior;
+    bool has_prior;
+    BackupType type;
+    CompressType compress_type;
+    int compress_level;
+    bool delta;
+    time_t timestamp_start;
+    char *label;
+    char *backup_path;         /* backup/<stanza>/<label> */
+    Manifest manifest;
+    bool checksum_page;
+    char *tablespace_dir;
+    char cipher_subpass[65];
+    uint64_t size_total;
+    uint64_t size_done;
+    unsigned progress_last;    /* percent x 100 written to the lock file */
+    uint64_t saved_at;         /* size_done at the last .copy save */
+    bool *file_removed;        /* per manifest file: vanished during the backup */
+} BackupState;
+
+/* --- small helpers --- */
+
+void
+backup_size_format(uint64_t size, char *out, size_t out_size)
+{
+    static const char *const units[] = {"B", "KB", "MB", "GB", "TB", "PB"};
+    if (size < 1024) {
+        snprintf(out, out_size, "%" PRIu64 "B", size);
+        return;
+    }
+    size_t unit = 0;
+    uint64_t divisor = 1;
+    while (unit + 1 < sizeof(units) / sizeof(units[0]) && size >= divisor * 1024) {
+        divisor *= 1024;
+        unit++;
+    }
+    uint64_t tenths = (size * 10 + divisor / 2) / divisor;
+    if (tenths % 10 == 0)
+        snprintf(out, out_size, "%" PRIu64 "%s", tenths / 10, units[unit]);
+    else
+        snprintf(out, out_size, "%" PRIu64 ".%" PRIu64 "%s", tenths / 10, tenths % 10, units[unit]);
+}
+
+static char *
+stanza_backup_path(const BackupState *state, const char *file)
+{
+    return mem_printf("backup/%s/%s", state->options->stanza, file);
+}
+
+static void
+sleep_ms(unsigned ms)
+{
+    struct timespec wait = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+    nanosleep(&wait, NULL);
+}
+
+static int64_t
+now_ms(void)
+{
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+/* --- preparation: lock, info files, cluster --- */
+
+static int
+backup_open(BackupState *state)
+{
+    const BackupOptions *options = state->options;
+    TRY(stop_check(options->lock_path, options->stanza));
+    char *exec_id = lock_exec_id_new();
+    int result = lock_acquire(options->lock_path, options->stanza, LOCK_TYPE_BACKUP, exec_id, &state->lock);
+    free(exec_id);
+    TRY(result);
+    TRY(repo_open(options->repo_index, true, &state->repo));
+    state->repo_open = true;
+    if (!options->retention_full_set)
+        LOG_WARN("option 'repo%u-retention-full' is not set for 'repo%u-retention-full-type=count', the repository "
+                 "may run out of space\nHINT: to retain full backups indefinitely (without warning), set option "
+                 "'repo%u-retention-full' to the maximum.", state->repo.key, state->repo.key, state->repo.key);
+
+    char *path = mem_printf("archive/%s/" INFO_ARCHIVE_FILE, options->stanza);
+    result = info_archive_load(state->repo.storage, path, state->repo.cipher_type, state->repo.cipher_pass,
+                               &state->archive_info);
+    free(path);
+    TRY(result);
+    path = stanza_backup_path(state, INFO_BACKUP_FILE);
+    result = info_backup_load(state->repo.storage, path, state->repo.cipher_type, state->repo.cipher_pass,
+                              &state->backup_info);
+    free(path);
+    TRY(result);
+
+    const InfoArchiveHistory *archive = info_archive_current(&state->archive_info);
+    const InfoBackupHistory *backup = info_backup_current(&state->backup_info);
+    if (archive == NULL || backup == NULL || archive->system_id != backup->system_id ||
+        strcmp(archive->version, backup->version) != 0 || archive->id != backup->id)
+        return err_set(ERR_FILE_INVALID, "backup info file and archive info file do not match\n"
+                       "HINT: this may be a symptom of repository corruption!");
+    state->archive_id = info_archive_id(archive);
+    return 0;
+}
+
+static int
+backup_cluster_open(BackupState *state)
+{
+    const BackupOptions *options = state->options;
+    Storage *pg_data = storage_posix_new(options->pg_path, false);
+    int result = pg_control_load(pg_data, &state->control);
+    storage_free(pg_data);
+    TRY(result);
+
+    const InfoBackupHistory *history = info_backup_current(&state->backup_info);
+    if (state->control.system_id != history->system_id || strcmp(state->control.version->name, history->version) != 0)
+        return err_set(ERR_BACKUP_MISMATCH, "PostgreSQL version %s, system-id %" PRIu64 " do not match stanza version "
+                       "%s, system-id %" PRIu64 "\nHINT: is this the correct stanza?", state->control.version->name,
+                       state->control.system_id, history->version, history->system_id);
+
+    PgDbOptions db_options = {options->pg_path, options->pg_port, options->pg_socket_path, options->pg_user,
+                              options->pg_database, options->db_timeout_ms, "backup", state->control.version->num};
+    TRY(pg_db_connect(&db_options, &state->db));
+    if (pg_db_facts(state->db)->in_recovery)
+        return err_set(ERR_FEATURE_NOT_SUPPORTED, "backup from a standby is not supported by gaiarest (pg1-path '%s' is "
+                       "in recovery)", options->pg_path);
+    state->pg_root = storage_posix_new("/", false);
+    state->checksum_page = options->checksum_page_set ? options->checksum_page
+                                                      : state->control.data_checksum_version != 0;
+    state->tablespace_dir = manifest_build_tablespace_dir(state->control.version->name,
+                                                          state->control.catalog_version);
+    return 0;
+}
+
+/* --- prior backup, option inheritance --- */
+
+static int
+backup_prior_find(BackupState *state)
+{
+    const BackupOptions *options = state->options;
+    state->type = options->type;
+    state->compress_type = options->compress_type;
+    state->compress_level = options->compress_level_set ? options->compress_level
+                                                        : compress_level_default(options->compress_type);
+    state->delta = options->delta;
+    if (state->type == BACKUP_TYPE_FULL)
+        return 0;
+
+    const InfoBackup *info = &state->backup_info;
+    for (size_t i = info->backup_count; i > 0; i--) {
+        const InfoBackupEntry *entry = &info->backups[i - 1];
+        if (entry->db_id != info->db_id)
+            continue;
+        if (state->type == BACKUP_TYPE_DIFF && entry->type != BACKUP_TYPE_FULL)
+            continue;
+        state->prior_entry = entry;
+        break;
+    }
+    if (state->prior_entry == NULL) {
+        LOG_WARN("no prior backup exists, %s backup has been changed to full", backup_type_name(state->type));
+        state->type = BACKUP_TYPE_FULL;
+        return 0;
+    }
+
+    char *path = mem_printf("backup/%s/%s/" MANIFEST_FILE, options->stanza, state->prior_entry->label);
+    int result = manifest_load(state->repo.storage, path, state->repo.cipher_type, state->backup_info.cipher_pass,
+                               &state->prior);
+    free(path);
+    TRY(result);
+    state->has_prior = true;
+    LOG_INFO("last backup label = %s, version = %s", state->prior.backup.label,
+             state->prior.backrest_version != NULL ? state->prior.backrest_version : INFO_BACKREST_VERSION);
+
+    const char *prior_type = state->prior.options.compress_type;
+    int inherited = prior_type != NULL ? compress_type_parse(prior_type)
+                                       : (state->prior.options.compress ? COMPRESS_GZ : COMPRESS_NONE);
+    if (inherited < 0)
+        return err_set(ERR_FORMAT, "backup '%s' has an unknown compress-type '%s'", state->prior.backup.label,
+                       prior_type);
+    if ((CompressType)inherited != state->compress_type)
+        LOG_WARN("%s backup cannot alter compress-type option to '%s', reset to value in %s",
+                 backup_type_name(state->type), compress_type_name(state->compress_type), state->prior.backup.label);
+    state->compress_type = (CompressType)inherited;
+    state->compress_level = state->prior.options.has_compress_level ? (int)state->prior.options.compress_level
+                                                                    : compress_level_default(state->compress_type);
+    if (state->prior.options.hardlink)
+        return err_set(ERR_FEATURE_NOT_SUPPORTED, "backup '%s' uses repo hardlinks, which gaiarest does not write",
+                       state->prior.backup.label);
+    if (state->prior.backup.block_incr || state->prior.backup.bundle)
+        return err_set(ERR_FEATURE_NOT_SUPPORTED, "backup '%s' is bundled or block incremental, which gaiarest does "
+                       "not continue; take a full backup", state->prior.backup.label);
+    return 0;
+}
+
+/* --- leftovers of interrupted backups --- */
+
+static int
+backup_leftovers_remove(BackupState *state)
+{
+    char *stanza_path = mem_printf("backup/%s", state->options->stanza);
+    char **names = NULL;
+    size_t count = 0;
+    int result = storage_list_names(state->repo.storage, stanza_path, BACKUP_LABEL_REGEX, true, &names, &count);
+    for (size_t i = 0; i < count && result == 0; i++) {
+        if (info_backup_find(&state->backup_info, names[i]) != NULL)
+            continue;
+        if (state->options->resume)
+            LOG_WARN("backup '%s' cannot be resumed: gaiarest does not resume interrupted backups", names[i]);
+        else
+            LOG_WARN("backup '%s' cannot be resumed: resume is disabled", names[i]);
+        char *path = mem_printf("%s/%s", stanza_path, names[i]);
+        result = storage_path_remove(state->repo.storage, path, true);
+        free(path);
+    }
+    storage_names_free(names, count);
+    free(stanza_path);
+    return result;
+}
+
+/* --- label --- */
+
+/* The newest label among backup directories, backup.info and the newest backup.history year. */
+static int
+backup_label_latest(BackupState *state, char **latest)
+{
+    *latest = NULL;
+    char *stanza_path = mem_printf("backup/%s", state->options->stanza);
+    char **names = NULL;
+    size_t count = 0;
+    int result = storage_list_names(state->repo.storage, stanza_path, BACKUP_LABEL_REGEX, true, &names, &count);
+    if (result == 0 && count > 0)
+        *latest = mem_strdup(names[count - 1]);
+    storage_names_free(names, count);
+    if (state->backup_info.backup_count > 0) {
+        const char *label = state->backup_info.backups[state->backup_info.backup_count - 1].label;
+        if (*latest == NULL || strcmp(label, *latest) > 0) {
+            free(*latest);
+            *latest = mem_strdup(label);
+        }
+    }
+
+    char *history = mem_printf("%s/" BACKUP_HISTORY_PATH, stanza_path);
+    char **years = NULL;
+    size_t year_count = 0;
+    if (result == 0)
+        result = storage_list_names(state->repo.storage, history, "^2[0-9]{3}$", true, &years, &year_count);
+    if (result == 0 && year_count > 0) {
+        char *year_path = mem_printf("%s/%s", history, years[year_count - 1]);
+        char **files = NULL;
+        size_t file_count = 0;
+        result = storage_list_names(state->repo.storage, year_path,
+                                    "^[0-9]{8}-[0-9]{6}F(_[0-9]{8}-[0-9]{6}(D|I))?\\.manifest\\.gz$", true, &files,
+                                    &file_count);
+        if (result == 0 && file_count > 0) {
+            char *label = mem_strndup(files[file_count - 1], strlen(files[file_count - 1]) - strlen(".manifest.gz"));
+            if (*latest == NULL || strcmp(label, *latest) > 0) {
+                free(*latest);
+                *latest = label;
+            } else
+                free(label);
+        }
+        storage_names_free(files, file_count);
+        free(year_path);
+    }
+    storage_names_free(years, year_count);
+    free(history);
+    free(stanza_path);
+    return result;
+}
+
+static int
+backup_label_make(BackupState *state)
+{
+    char *latest = NULL;
+    TRY(backup_label_latest(state, &latest));
+    const char *prior_label = state->has_prior ? state->prior.backup.label : NULL;
+    state->label = layout_backup_label(state->type, prior_label, state->timestamp_start);
+    if (latest != NULL && strcmp(state->label, latest) <= 0) {
+        free(state->label);
+        state->timestamp_start++;
+        state->label = layout_backup_label(state->type, prior_label, state->timestamp_start);
+        if (strcmp(state->label, latest) <= 0) {
+            err_set(ERR_FORMAT, "new backup label '%s' is not later than latest backup label '%s'\n"
+                    "HINT: has the timezone changed?\nHINT: is there clock skew?", state->label, latest);
+            free(latest);
+            return -1;
+        }
+    }
+    free(latest);
+    state->backup_path = mem_printf("backup/%s/%s", state->options->stanza, state->label);
+    return 0;
+}
+
+/* --- manifest --- */
+
+static int
+backup_manifest_build(BackupState *state)
+{
+    const BackupOptions *options = state->options;
+    PgDbTablespaceList tablespaces = {NULL, 0};
+    TRY(pg_db_tablespace_list(state->db, &tablespaces));
+    ManifestBuildTablespace *names = mem_calloc(tablespaces.count + 1, sizeof(ManifestBuildTablespace));
+    for (size_t i = 0; i < tablespaces.count; i++) {
+        names[i].oid = tablespaces.items[i].oid;
+        names[i].name = tablespaces.items[i].name;
+    }
+    ManifestBuildOptions build = {options->pg_path, state->control.version->name, state->control.catalog_version,
+                                  true, names, tablespaces.count, options->excludes, options->exclude_count};
+    Manifest *manifest = &state->manifest;
+    int result = manifest_build(state->pg_root, &build, manifest);
+    free(names);
+    pg_db_tablespace_list_free(&tablespaces);
+    TRY(result);
+
+    PgDbDatabaseList databases = {NULL, 0};
+    TRY(pg_db_database_list(state->db, &databases));
+    manifest->dbs = mem_calloc(databases.count + 1, sizeof(ManifestDb));
+    manifest->db_count = databases.count;
+    for (size_t i = 0; i < databases.count; i++) {
+        manifest->dbs[i].name = mem_strdup(databases.items[i].name);
+        manifest->dbs[i].id = databases.items[i].oid;
+        manifest->dbs[i].last_system_id = databases.items[i].last_system_id;
+    }
+    pg_db_database_list_free(&databases);
+
+    manifest->backrest_version = mem_strdup(INFO_BACKREST_VERSION);
+    ManifestBackup *backup = &manifest->backup;
+    backup->archive_start = mem_strdup(state->start.wal_file);
+    backup->label = mem_strdup(state->label);
+    backup->lsn_start = mem_strdup(state->start.lsn);
+    backup->timestamp_start = (int64_t)state->timestamp_start;
+    backup->type = state->type;
+    if (state->has_prior) {
+        backup->prior = mem_strdup(state->prior.backup.label);
+        backup->reference = mem_printf("%s,%s", state->prior.backup.reference, state->label);
+    } else
+        backup->reference = mem_strdup(state->label);
+
+    const InfoBackupHistory *history = info_backup_current(&state->backup_info);
+    manifest->db_info.catalog_version = state->control.catalog_version;
+    manifest->db_info.control_version = state->control.control_version;
+    manifest->db_info.id = history->id;
+    manifest->db_info.system_id = state->control.system_id;
+    manifest->db_info.version = mem_strdup(state->control.version->name);
+
+    ManifestOptions *option = &manifest->options;
+    option->archive_check = options->archive_check;
+    option->archive_copy = options->archive_copy;
+    option->has_backup_standby = true;
+    option->has_buffer_size = true;
+    option->buffer_size = options->buffer_size;
+    option->has_checksum_page = true;
+    option->checksum_page = state->checksum_page;
+    option->compress = state->compress_type != COMPRESS_NONE;
+    option->has_compress_level = true;
+    option->compress_level = state->compress_level;
+    option->has_compress_level_network = true;
+    option->compress_level_network = options->compress_level_network;
+    option->compress_type = mem_strdup(compress_type_name(state->compress_type));
+    option->has_delta = true;
+    option->online = true;
+    option->has_process_max = true;
+    option->process_max = options->process_max;
+
+    if (options->annotation_json != NULL)
+        TRY(json_parse(options->annotation_json, strlen(options->annotation_json), &manifest->annotation));
+
+    if (state->repo.cipher_type != CIPHER_NONE) {
+        if (state->has_prior && state->prior.cipher_pass != NULL)
+            snprintf(state->cipher_subpass, sizeof(state->cipher_subpass), "%s", state->prior.cipher_pass);
+        else
+            TRY(cipher_subpass_generate(state->cipher_subpass));
+        manifest->cipher_pass = mem_strdup(state->cipher_subpass);
+    }
+
+    if (state->has_prior)
+        manifest_build_incr(manifest, &state->prior, &state->delta);
+    option->delta = state->delta;
+    return 0;
+}
+
+/* Render and encrypt the manifest into `out`. */
+static int
+backup_manifest_bytes(BackupState *state, Buf *out, bool gz)
+{
+    Buf text = BUF_INIT;
+    manifest_render(&state->manifest, &text);
+    Pipeline *pipeline = pipeline_new();
+    if (gz)
+        pipeline_add(pipeline, filter_compress_new(COMPRESS_GZ, 9, false));
+    if (state->repo.cipher_type != CIPHER_NONE)
+        pipeline_add(pipeline, filter_cipher_new(CIPHER_ENCRYPT, state->backup_info.cipher_pass,
+                                                 strlen(state->backup_info.cipher_pass), false));
+    int result = pipeline_run_buffer(pipeline, text.data, text.size, out);
+    pipeline_free(pipeline);
+    buf_free(&text);
+    return result;
+}
+
+/* Save backup.manifest.copy only (while the backup runs). */
+static int
+backup_manifest_save_copy(BackupState *state)
+{
+    Buf bytes = BUF_INIT;
+    int result = backup_manifest_bytes(state, &bytes, false);
+    char *path = mem_printf("%s/" MANIFEST_FILE INFO_COPY_EXT, state->backup_path);
+    if (result == 0)
+        result = storage_put(state->repo.storage, path, NULL, bytes.data, bytes.size);
+    free(path);
+    buf_free(&bytes);
+    return result;
+}
+
+/* --- copying files --- */
+
+static char *
+backup_repo_file(const BackupState *state, const char *name)
+{
+    const char *ext = compress_type_ext(state->compress_type);
+    return ext[0] != '\0' ? mem_printf("%s/%s.%s", state->backup_path, name, ext)
+                          : mem_printf("%s/%s", state->backup_path, name);
+}
+
+/* Small files travel in batches, so that a cluster of many small files does not pay a thread hand-off per file. */
+#define BACKUP_BATCH_BYTES ((uint64_t)4 << 20)
+#define BACKUP_BATCH_FILES 128
+
+typedef struct BackupBatch {
+    BackupFileJob **jobs;
+    size_t count;
+} BackupBatch;
+
+/* Run every job of a batch in turn (a PoolJobRun); stops at the first failure. */
+static int
+backup_batch_run(void *shared, void *batch_pointer)
+{
+    BackupBatch *batch = batch_pointer;
+    for (size_t i = 0; i < batch->count; i++)
+        TRY(backup_file_run(shared, batch->jobs[i]));
+    return 0;
+}
+
+static void
+backup_batch_free(BackupBatch *batch)
+{
+    for (size_t i = 0; i < batch->count; i++)
+        backup_file_job_free(batch->jobs[i]);
+    free(batch->jobs);
+    free(batch);
+}
+
+/* The files to copy, largest first (indexes only: jobs are made when submitted, so their memory follows the jobs
+ * in flight, not the number of files). */
+typedef struct JobSort {
+    size_t index;
+    uint64_t size;
+    const char *name;
+} JobSort;
+
+static int
+job_sort_compare(const void *a, const void *b)
+{
+    const JobSort *left = a;
+    const JobSort *right = b;
+    if (left->size != right->size)
+        return left->size > right->size ? -1 : 1;
+    return strcmp(right->name, left->name);
+}
+
+static void
+backup_progress(BackupState *state)
+{
+    unsigned percent = state->size_total > 0 ? (unsigned)(state->size_done * 10000 / state->size_total) : 10000;
+    if (percent > 10000)
+        percent = 10000;
+    if (percent >= state->progress_last + 10 || (percent == 10000 && state->progress_last != 10000)) {
+        state->progress_last = percent;
+        if (lock_progress(state->lock, percent) < 0)
+            err_clear();
+    }
+}
+
+static void
+backup_page_result(BackupState *state, ManifestFile *file, const BackupFileJob *job)
+{
+    file->checksum_page_checked = job->page_checked;
+    file->checksum_page = job->page_valid;
+    json_free(file->checksum_page_error);
+    file->checksum_page_error = NULL;
+    if (!job->page_checked || job->page_valid)
+        return;
+    if (!job->page_aligned) {
+        LOG_WARN("page misalignment in file %s: file size %" PRIu64 " is not divisible by page size %u", job->pg_file,
+                 job->size, 8192u);
+        return;
+    }
+    Buf json = BUF_INIT, text = BUF_INIT;
+    page_check_error_json(job->page_errors, job->page_error_count, &json);
+    page_check_error_text(job->page_errors, job->page_error_count, &text);
+    if (json_parse((const char *)json.data, json.size, &file->checksum_page_error) < 0)
+        err_clear();
+    buf_append(&text, (const uint8_t *)"", 1);
+    LOG_WARN("invalid page checksum%s found in file %s at page%s %s", job->page_error_count > 1 ? "s" : "",
+             job->pg_file, job->page_error_count > 1 || strchr((const char *)text.data, '-') != NULL ? "s" : "",
+             (const char *)text.data);
+    buf_free(&json);
+    buf_free(&text);
+    (void)state;
+}
+
+/* Move a finished job's result into the manifest (coordinator only). */
+static int
+backup_job_done(BackupState *state, BackupFileJob *job)
+{
+    ManifestFile *file = &state->manifest.files[job->file_index];
+    char size_text[32];
+    if (job->status == BACKUP_FILE_MISSING) {
+        LOG_DETAIL("skip file removed by database %s", job->pg_file);
+        state->file_removed[job->file_index] = true;
+        state->size_done += file->size;
+        backup_progress(state);
+        return 0;
+    }
+    if (job->status == BACKUP_FILE_UNCHANGED) {
+        state->size_done += file->size;
+        backup_size_format(file->size, size_text, sizeof(size_text));
+        LOG_DETAIL("match file from prior backup %s (%s, %.2f%%) checksum %s", job->pg_file, size_text,
+                   state->size_total ? (double)state->size_done * 100.0 / (double)state->size_total : 100.0,
+                   file->checksum);
+        backup_progress(state);
+        return 0;
+    }
+    file->reference = NULL;
+    file->size = job->size;
+    file->repo_size = job->repo_size;
+    file->has_checksum = job->size > 0;
+    memcpy(file->checksum, job->result_checksum, sizeof(file->checksum));
+    file->has_repo_checksum = job->repo_checksum[0] != '\0';
+    memcpy(file->repo_checksum, job->repo_checksum, sizeof(file->repo_checksum));
+    backup_page_result(state, file, job);
+    state->size_done += job->size;
+    backup_size_format(job->size, size_text, sizeof(size_text));
+    if (log_enabled(LOG_DETAIL)) {
+        double percent = state->size_total ? (double)state->size_done * 100.0 / (double)state->size_total : 100.0;
+        if (percent > 100.0)
+            percent = 100.0;
+        if (job->size > 0)
+            LOG_DETAIL("backup file %s (%s, %.2f%%) checksum %s", job->pg_file, size_text, percent, file->checksum);
+        else
+            LOG_DETAIL("backup file %s (%s, %.2f%%)", job->pg_file, size_text, percent);
+    }
+    backup_progress(state);
+    if (state->options->manifest_save_threshold > 0 &&
+        state->size_done - state->saved_at >= state->options->manifest_save_threshold) {
+        state->saved_at = state->size_done;
+        TRY(backup_manifest_save_copy(state));
+    }
+    return 0;
+}
+
+/* The files to copy, sorted largest first; adds their sizes to size_total. */
+static size_t *
+backup_files_order(BackupState *state, size_t *count)
+{
+    Manifest *manifest = &state->manifest;
+    JobSort *sort = mem_calloc(manifest->file_count + 1, sizeof(JobSort));
+    size_t n = 0;
+    for (size_t i = 0; i < manifest->file_count; i++) {
+        const ManifestFile *file = &manifest->files[i];
+        if (file->reference != NULL && !state->delta)
+            continue;
+        state->size_total += file->size;
+        sort[n++] = (JobSort){i, file->size, file->name};
+    }
+    qsort(sort, n, sizeof(JobSort), job_sort_compare);
+    size_t *order = mem_calloc(n + 1, sizeof(size_t));
+    for (size_t i = 0; i < n; i++)
+        order[i] = sort[i].index;
+    free(sort);
+    *count = n;
+    return order;
+}
+
+static BackupFileJob *
+backup_job_new(BackupState *state, size_t index)
+{
+    const ManifestFile *file = &state->manifest.files[index];
+    BackupFileJob *job = mem_calloc(1, sizeof(BackupFileJob));
+    job->file_index = index;
+    job->pg_file = manifest_build_pg_file(state->options->pg_path, file->name);
+    job->repo_file = backup_repo_file(state, file->name);
+    job->page_check = state->checksum_page && manifest_build_page_candidate(file->name, state->tablespace_dir);
+    job->segment_no = manifest_build_segment_no(file->name);
+    if (file->reference != NULL) {
+        job->delta_check = true;
+        memcpy(job->checksum, file->has_checksum ? file->checksum : MANIFEST_SHA1_EMPTY, sizeof(job->checksum));
+    }
+    return job;
+}
+
+static int
+backup_result_take(BackupState *state, PoolResult *result, int *status)
+{
+    BackupBatch *batch = result->job;
+    if (result->status != 0) {
+        if (*status == 0) {
+            err_set(result->code, "%s", result->message != NULL ? result->message : "backup file job failed");
+            *status = -1;
+        }
+    } else {
+        for (size_t i = 0; i < batch->count && *status == 0; i++)
+            if (backup_job_done(state, batch->jobs[i]) < 0)
+                *status = -1;
+    }
+    pool_result_clear(result);
+    backup_batch_free(batch);
+    return *status;
+}
+
+/* The next batch from order[*next]: one large file, or small files up to BACKUP_BATCH_BYTES / BACKUP_BATCH_FILES. */
+static BackupBatch *
+backup_batch_next(BackupState *state, const size_t *order, size_t count, size_t *next)
+{
+    BackupBatch *batch = mem_calloc(1, sizeof(BackupBatch));
+    batch->jobs = mem_calloc(BACKUP_BATCH_FILES, sizeof(BackupFileJob *));
+    uint64_t bytes = 0;
+    while (*next < count && batch->count < BACKUP_BATCH_FILES) {
+        uint64_t size = state->manifest.files[order[*next]].size;
+        if (batch->count > 0 && bytes + size > BACKUP_BATCH_BYTES)
+            break;
+        batch->jobs[batch->count++] = backup_job_new(state, order[*next]);
+        bytes += size;
+        (*next)++;
+    }
+    return batch;
+}
+
+static int
+backup_copy_files(BackupState *state, const BackupFileShared *shared)
+{
+    size_t count = 0;
+    size_t *order = backup_files_order(state, &count);
+    state->file_removed = mem_calloc(state->manifest.file_count + 1, sizeof(bool));
+
+    PoolConfig config = {state->options->process_max > 0 ? state->options->process_max : 1, 0, (void *)shared, NULL,
+                         NULL, backup_batch_run};
+    Pool *pool = NULL;
+    if (pool_new(&config, &pool) < 0) {
+        free(order);
+        return -1;
+    }
+    int status = 0;
+    PoolResult result;
+    size_t next = 0;
+    while (next < count && status == 0) {
+        pool_submit(pool, backup_batch_next(state, order, count, &next));
+        while (pool_result_try(pool, &result))
+            if (backup_result_take(state, &result, &status) < 0)
+                pool_cancel(pool);
+    }
+    pool_close(pool);
+    while (pool_result_wait(pool, &result))
+        if (backup_result_take(state, &result, &status) < 0)
+            pool_cancel(pool);
+    pool_free(pool);
+    free(order);
+    return status;
+}
+
+/* Drop the files that vanished during the copy. */
+static void
+backup_removed_files_drop(BackupState *state)
+{
+    Manifest *manifest = &state->manifest;
+    size_t kept = 0;
+    for (size_t i = 0; i < manifest->file_count; i++) {
+        if (state->file_removed[i]) {
+            free(manifest->files[i].name);
+            json_free(manifest->files[i].checksum_page_error);
+            continue;
+        }
+        manifest->files[kept++] = manifest->files[i];
+    }
+    manifest->file_count = kept;
+}
+
+/* Make every file of the backup durable at once: the workers write without fsync, and one syncfs() of the
+ * repository's file system costs one journal commit instead of one per file. Only for local repositories (object
+ * stores make an upload durable when it completes). */
+static int
+backup_repo_sync(BackupState *state)
+{
+    if (!storage_feature(state->repo.storage, STORAGE_FEATURE_PATH_SYNC))
+        return 0;
+    char *path = storage_path(state->repo.storage, state->backup_path);
+    if (path == NULL)
+        return -1;
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int result = 0;
+    if (fd < 0 || syncfs(fd) != 0)
+        result = err_set_errno(ERR_PATH_SYNC, errno, "unable to sync the file system of path '%s'", path);
+    if (fd >= 0)
+        close(fd);
+    free(path);
+    return result;
+}
+
+/* --- stop, backup_label, archive --- */
+
+static int
+backup_store_stop_file(BackupState *state, const BackupFileShared *shared, const char *file_name, const char *content)
+{
+    char *name = mem_printf("pg_data/%s", file_name);
+    char *repo_file = backup_repo_file(state, name);
+    BackupFileJob result = {0};
+    int status = backup_file_put(shared, repo_file, (const uint8_t *)content, strlen(content), &result);
+    if (status == 0) {
+        ManifestFile *file = manifest_file_add(&state->manifest, name);
+        file->size = result.size;
+        file->repo_size = result.repo_size;
+        file->timestamp = state->manifest.backup.timestamp_stop;
+        file->has_checksum = result.size > 0;
+        memcpy(file->checksum, result.result_checksum, sizeof(file->checksum));
+        file->has_repo_checksum = result.repo_checksum[0] != '\0';
+        memcpy(file->repo_checksum, result.repo_checksum, sizeof(file->repo_checksum));
+        LOG_DETAIL("wrote '%s' file returned from backup stop function", file_name);
+    }
+    free(result.page_errors);
+    free(repo_file);
+    free(name);
+    return status;
+}
+
+static int
+backup_stop(BackupState *state, const BackupFileShared *shared)
+{
+    LOG_INFO("execute non-exclusive backup stop and wait for all WAL segments to archive");
+    PgDbBackupStop stop = {0};
+    TRY(pg_db_backup_stop(state->db, &stop));
+    state->backup_started = false;
+    state->manifest.backup.timestamp_stop = (int64_t)time(NULL);
+    LOG_INFO("backup stop archive = %s, lsn = %s", stop.wal_file, stop.lsn);
+    state->manifest.backup.archive_stop = mem_strdup(stop.wal_file);
+    state->manifest.backup.lsn_stop = mem_strdup(stop.lsn);
+    int result = backup_store_stop_file(state, shared, BACKUP_LABEL_FILE, stop.backup_label);
+    if (result == 0 && stop.tablespace_map != NULL)
+        result = backup_store_stop_file(state, shared, TABLESPACE_MAP_FILE, stop.tablespace_map);
+    pg_db_backup_stop_free(&stop);
+    if (result == 0)
+        manifest_sort(&state->manifest);
+    return result;
+}
+
+/* Whether a segment is in the archive. */
+static int
+backup_segment_archived(BackupState *state, const char *segment, bool *found)
+{
+    char *dir = mem_printf("archive/%s/%s/%.16s", state->options->stanza, state->archive_id, segment);
+    char *regex = mem_printf("^%.24s-[0-9a-f]{40}(\\.(gz|lz4|zst|bz2|xz))?$", segment);
+    char **names = NULL;
+    size_t count = 0;
+    int result = storage_list_names(state->repo.storage, dir, regex, true, &names, &count);
+    *found = result == 0 && count > 0;
+    storage_names_free(names, count);
+    free(regex);
+    free(dir);
+    return result;
+}
+
+static int
+backup_archive_wait(BackupState *state)
+{
+    const char *first = state->manifest.backup.archive_start;
+    const char *last = state->manifest.backup.archive_stop;
+    LOG_INFO("check archive for segment(s) %s:%s", first, last);
+    WalSegment segment, stop;
+    TRY(wal_segment_parse(first, &segment));
+    TRY(wal_segment_parse(last, &stop));
+    uint32_t segment_size = state->control.wal_segment_size;
+    int64_t deadline = now_ms() + state->options->archive_timeout_ms;
+    unsigned wait = 1;
+    for (;;) {
+        char name[WAL_SEGMENT_NAME_SIZE + 1];
+        wal_segment_format(&segment, name);
+        bool found = false;
+        TRY(backup_segment_archived(state, name, &found));
+        if (found) {
+            if (segment.log == stop.log && segment.segment == stop.segment)
+                return 0;
+            segment = wal_segment_next(segment, segment_size);
+            wait = 1;
+            continue;
+        }
+        if (now_ms() >= deadline)
+            return err_set(ERR_ARCHIVE_TIMEOUT, "WAL segment %s was not archived before the %" PRId64 "ms timeout\n"
+                           "HINT: check the archive_command to ensure that all options are correct (especially "
+                           "--stanza).\nHINT: check the PostgreSQL server log for errors.\nHINT: run the 'start' "
+                           "command if the stanza was previously stopped.", name, state->options->archive_timeout_ms);
+        sleep_ms(wait);
+        wait = wait < 50 ? wait * 2 : 100;
+    }
+}
+
+/* --- completion: manifest, backup.info, history, latest --- */
+
+static void
+backup_info_entry(BackupState *state, InfoBackupEntry *entry)
+{
+    const Manifest *manifest = &state->manifest;
+    memset(entry, 0, sizeof(*entry));
+    entry->label = mem_strdup(state->label);
+    entry->backrest_format = 5;
+    entry->backrest_version = mem_strdup(INFO_BACKREST_VERSION);
+    if (manifest->annotation != NULL) {
+        char *text = json_to_string(manifest->annotation);
+        if (json_parse(text, strlen(text), &entry->annotation) < 0)
+            err_clear();
+        free(text);
+    }
+    entry->archive_start = mem_strdup(manifest->backup.archive_start);
+    entry->archive_stop = mem_strdup(manifest->backup.archive_stop);
+    entry->has_error = true;
+    for (size_t i = 0; i < manifest->file_count; i++) {
+        const ManifestFile *file = &manifest->files[i];
+        uint64_t repo_size = file->repo_size != 0 ? file->repo_size : file->size;
+        entry->size += file->size;
+        entry->repo_size += repo_size;
+        if (file->reference == NULL) {
+            entry->size_delta += file->size;
+            entry->repo_size_delta += repo_size;
+        }
+        if (file->checksum_page_checked && !file->checksum_page)
+            entry->error = true;
+    }
+    entry->lsn_start = mem_strdup(manifest->backup.lsn_start);
+    entry->lsn_stop = mem_strdup(manifest->backup.lsn_stop);
+    if (manifest->backup.prior != NULL) {
+        entry->prior = mem_strdup(manifest->backup.prior);
+        /* the manifest's comma list without the own label, sorted */
+        char *list = mem_strdup(manifest->backup.reference);
+        size_t cap = 8;
+        entry->reference = mem_calloc(cap, sizeof(char *));
+        for (char *save = NULL, *item = strtok_r(list, ",", &save); item != NULL; item = strtok_r(NULL, ",", &save)) {
+            if (strcmp(item, state->label) == 0)
+                continue;
+            if (entry->reference_count == cap) {
+                cap *= 2;
+                entry->reference = mem_realloc(entry->reference, cap * sizeof(char *));
+            }
+            entry->reference[entry->reference_count++] = mem_strdup(item);
+        }
+        free(list);
+        for (size_t i = 1; i < entry->reference_count; i++)
+            for (size_t j = i; j > 0 && strcmp(entry->reference[j - 1], entry->reference[j]) > 0; j--) {
+                char *swap = entry->reference[j];
+                entry->reference[j] = entry->reference[j - 1];
+                entry->reference[j - 1] = swap;
+            }
+    }
+    entry->timestamp_start = manifest->backup.timestamp_start;
+    entry->timestamp_stop = manifest->backup.timestamp_stop;
+    entry->type = manifest->backup.type;
+    entry->db_id = manifest->db_info.id;
+    entry->option_archive_check = manifest->options.archive_check;
+    entry->option_archive_copy = manifest->options.archive_copy;
+    entry->option_backup_standby = false;
+    entry->option_checksum_page = manifest->options.checksum_page;
+    entry->option_compress = manifest->options.compress;
+    entry->option_hardlink = false;
+    entry->option_online = true;
+}
+
+static int
+backup_finish(BackupState *state)
+{
+    Storage *repo = state->repo.storage;
+    char *path = mem_printf("%s/" MANIFEST_FILE, state->backup_path);
+    int result = manifest_save(repo, path, state->repo.cipher_type, state->backup_info.cipher_pass, &state->manifest);
+    free(path);
+    TRY(result);
+
+    InfoBackupEntry entry;
+    backup_info_entry(state, &entry);
+    info_backup_add(&state->backup_info, &entry);
+    path = stanza_backup_path(state, INFO_BACKUP_FILE);
+    result = info_backup_save(repo, path, state->repo.cipher_type, state->repo.cipher_pass, &state->backup_info);
+    free(path);
+    TRY(result);
+
+    Buf bytes = BUF_INIT;
+    result = backup_manifest_bytes(state, &bytes, true);
+    path = mem_printf("backup/%s/" BACKUP_HISTORY_PATH "/%.4s/%s.manifest.gz", state->options->stanza, state->label,
+                      state->label);
+    if (result == 0)
+        result = storage_put(repo, path, NULL, bytes.data, bytes.size);
+    free(path);
+    buf_free(&bytes);
+    TRY(result);
+
+    if (storage_feature(repo, STORAGE_FEATURE_LINK)) {
+        path = stanza_backup_path(state, BACKUP_LATEST_LINK);
+        result = storage_remove(repo, path, false);
+        if (result == 0)
+            result = storage_link_create(repo, state->label, path);
+        free(path);
+        TRY(result);
+    }
+    return 0;
+}
+
+/* --- the run --- */
+
+static void
+backup_state_free(BackupState *state)
+{
+    if (state->backup_started) {
+        PgDbBackupStop stop = {0};
+        if (pg_db_backup_stop(state->db, &stop) == 0)
+            pg_db_backup_stop_free(&stop);
+    }
+    pg_db_free(state->db);
+    storage_free(state->pg_root);
+    manifest_free(&state->manifest);
+    if (state->has_prior)
+        manifest_free(&state->prior);
+    free(state->file_removed);
+    free(state->label);
+    free(state->backup_path);
+    free(state->archive_id);
+    free(state->tablespace_dir);
+    info_archive_free(&state->archive_info);
+    info_backup_free(&state->backup_info);
+    if (state->repo_open)
+        repo_close(&state->repo);
+    lock_release(state->lock);
+}
+
+static int
+backup_execute(BackupState *state)
+{
+    if (state->options->archive_copy)
+        return err_set(ERR_FEATURE_NOT_SUPPORTED, "option 'archive-copy' is not supported by gaiarest yet");
+    TRY(backup_open(state));
+    TRY(backup_cluster_open(state));
+    TRY(backup_prior_find(state));
+    TRY(backup_leftovers_remove(state));
+
+    state->timestamp_start = time(NULL);
+    LOG_INFO("execute non-exclusive backup start: backup begins after the %s checkpoint completes",
+             state->options->start_fast ? "requested immediate" : "next regular");
+    TRY(pg_db_backup_start(state->db, NULL, state->options->start_fast, &state->start));
+    state->backup_started = true;
+    LOG_INFO("backup start archive = %s, lsn = %s", state->start.wal_file, state->start.lsn);
+
+    TRY(backup_label_make(state));
+    TRY(backup_manifest_build(state));
+    TRY(storage_path_create(state->repo.storage, state->backup_path, 0750, true, false));
+    state->manifest.backup.timestamp_copy_start = (int64_t)time(NULL);
+    TRY(backup_manifest_save_copy(state));
+
+    BackupFileShared shared = {state->repo.storage, state->compress_type, state->compress_level,
+                               state->repo.cipher_type, state->manifest.cipher_pass, state->options->buffer_size};
+    TRY(backup_copy_files(state, &shared));
+    backup_removed_files_drop(state);
+    TRY(backup_stop(state, &shared));
+    if (state->options->archive_check)
+        TRY(backup_archive_wait(state));
+    TRY(backup_repo_sync(state));
+    TRY(backup_finish(state));
+
+    LOG_INFO("new backup label = %s", state->label);
+    char size_text[32];
+    uint64_t size = 0;
+    for (size_t i = 0; i < state->manifest.file_count; i++)
+        if (state->manifest.files[i].reference == NULL)
+            size += state->manifest.files[i].size;
+    backup_size_format(size, size_text, sizeof(size_text));
+    LOG_INFO("%s backup size = %s, file total = %zu", backup_type_name(state->type), size_text,
+             state->manifest.file_count);
+    return 0;
+}
+
+int
+backup_run(const BackupOptions *options)
+{
+    BackupState state;
+    memset(&state, 0, sizeof(state));
+    state.options = options;
+    int result = backup_execute(&state);
+    if (result < 0) {
+        /* keep the error record across the cleanup (stopping the backup may log or fail on its own) */
+        ErrorCode code = err_code();
+        char *message = mem_strdup(err_message());
+        const char *hint_text = err_hint_text();
+        char *hint = hint_text != NULL ? mem_strdup(hint_text) : NULL;
+        backup_state_free(&state);
+        err_set(code, "%s", message);
+        if (hint != NULL)
+            err_hint("%s", hint);
+        free(message);
+        free(hint);
+        return -1;
+    }
+    backup_state_free(&state);
+    return 0;
+}

@@ -1,0 +1,67 @@
+/*
+ * backup: an online backup of a PostgreSQL cluster into a repository, compatible with pgBackRest 2.45
+ * (spec 1.3, 1.4, 2.6, 3, 7.2, 9.1).
+ *
+ * Order of events (what a crash at any point leaves behind is in brackets):
+ *   lock, load archive.info/backup.info, check the cluster against them, pick the prior (diff/incr),
+ *   remove leftover directories of interrupted backups, pg_backup_start, label, build the manifest,
+ *   save <label>/backup.manifest.copy [a directory with only .copy: not a backup for info/restore/expire;
+ *   the next backup removes it], copy the files with process-max workers, pg_backup_stop, store
+ *   backup_label/tablespace_map, wait for the WAL range in the archive, save backup.manifest(.copy)
+ *   [still not in backup.info: removed by the next backup], add the backup.info entry [the backup exists],
+ *   backup.history/<year>/<label>.manifest.gz, the `latest` link.
+ *
+ * Interrupted backups are not resumed (resume=y is accepted): the directory is removed and the backup starts
+ * over.
+ */
+#ifndef GAIAREST_ENGINE_OPS_BACKUP_H
+#define GAIAREST_ENGINE_OPS_BACKUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "engine/repo/layout.h"
+#include "storage/filter/compress.h"
+
+typedef struct BackupOptions {
+    const char *stanza;
+    BackupType type;
+    unsigned repo_index;          /* 0-based configured repo */
+    /* the cluster */
+    const char *pg_path;
+    unsigned pg_port;
+    const char *pg_socket_path;
+    const char *pg_user;
+    const char *pg_database;
+    int64_t db_timeout_ms;
+    bool start_fast;
+    /* behaviour */
+    bool archive_check;
+    bool archive_copy;
+    int64_t archive_timeout_ms;
+    bool checksum_page_set;       /* false: follow the cluster's data checksums */
+    bool checksum_page;
+    CompressType compress_type;
+    bool compress_level_set;
+    int compress_level;
+    int compress_level_network;
+    bool delta;
+    bool resume;
+    unsigned process_max;
+    size_t buffer_size;
+    uint64_t manifest_save_threshold;
+    const char *const *excludes;
+    size_t exclude_count;
+    const char *lock_path;
+    bool retention_full_set;      /* repoN-retention-full given (else 2.45's warning) */
+    const char *annotation_json;  /* {"key":"value",...} sorted, NULL when none */
+} BackupOptions;
+
+/* Run a backup. 0, or -1 with the error record set (the cluster's backup is stopped on every path). */
+int backup_run(const BackupOptions *options);
+
+/* "52.3MB", "8KB", "0B": pgBackRest's size format in log lines (into `out`, at least 32 bytes). */
+void backup_size_format(uint64_t size, char *out, size_t out_size);
+
+#endif

@@ -1,0 +1,234 @@
+/* backup_file: copy one data-directory file into a backup in one pass (see backup_file.h). */
+#include "engine/ops/backup_file.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "common/mem.h"
+#include "engine/pg/page.h"
+#include "engine/pg/page_check.h"
+#include "storage/filter/hash.h"
+#include "storage/posix.h"
+
+/* Filters whose results are read after the copy (borrowed from the pipeline). */
+typedef struct BackupPipeline {
+    Pipeline *pipeline;
+    Filter *page_check;
+    Filter *sha1;
+    Filter *size;
+    Filter *repo_size;
+    Filter *repo_sha1;
+} BackupPipeline;
+
+typedef struct RereadContext {
+    Storage *storage;
+    const char *path;
+} RereadContext;
+
+/* Read one page again from the data directory (page_check's second look at a mismatch). */
+static int
+backup_file_reread(void *context, uint64_t offset, uint8_t *page, bool *complete)
+{
+    RereadContext *reread = context;
+    StorageRead *read = NULL;
+    *complete = false;
+    TRY(storage_open_read(reread->storage, reread->path, offset, PG_PAGE_SIZE, true, &read));
+    if (read == NULL)
+        return 0;
+    size_t total = 0;
+    int result = 0;
+    while (total < PG_PAGE_SIZE) {
+        size_t got = 0;
+        result = storage_read(read, page + total, PG_PAGE_SIZE - total, &got);
+        if (result < 0 || got == 0)
+            break;
+        total += got;
+    }
+    storage_read_free(read);
+    *complete = result == 0 && total == PG_PAGE_SIZE;
+    return result;
+}
+
+static void
+backup_pipeline_build(const BackupFileShared *shared, const BackupFileJob *job, RereadContext *reread,
+                      BackupPipeline *out)
+{
+    memset(out, 0, sizeof(*out));
+    out->pipeline = pipeline_new();
+    if (job != NULL && job->page_check)
+        out->page_check =
+            pipeline_add(out->pipeline, filter_page_check_new(job->segment_no, backup_file_reread, reread));
+    out->sha1 = pipeline_add(out->pipeline, filter_hash_new(HASH_SHA1));
+    out->size = pipeline_add(out->pipeline, filter_size_new());
+    bool transformed = false;
+    if (shared->compress_type != COMPRESS_NONE) {
+        pipeline_add(out->pipeline, filter_compress_new(shared->compress_type, shared->compress_level, false));
+        transformed = true;
+    }
+    if (shared->cipher_type != CIPHER_NONE) {
+        pipeline_add(out->pipeline,
+                     filter_cipher_new(CIPHER_ENCRYPT, shared->cipher_pass, strlen(shared->cipher_pass), false));
+        transformed = true;
+    }
+    if (transformed) {
+        out->repo_size = pipeline_add(out->pipeline, filter_size_new());
+        out->repo_sha1 = pipeline_add(out->pipeline, filter_hash_new(HASH_SHA1));
+    }
+}
+
+/* Move the filters' results into the job. */
+static void
+backup_pipeline_results(const BackupPipeline *bp, BackupFileJob *job)
+{
+    job->size = filter_size_bytes(bp->size);
+    memcpy(job->result_checksum, filter_hash_hex(bp->sha1), sizeof(job->result_checksum));
+    if (bp->repo_size != NULL) {
+        job->repo_size = filter_size_bytes(bp->repo_size);
+        memcpy(job->repo_checksum, filter_hash_hex(bp->repo_sha1), sizeof(job->repo_checksum));
+    } else {
+        job->repo_size = job->size;
+        job->repo_checksum[0] = '\0';
+    }
+    if (bp->page_check != NULL) {
+        PageCheckResult page = filter_page_check_result(bp->page_check);
+        job->page_checked = true;
+        job->page_valid = page.valid;
+        job->page_aligned = page.aligned;
+        free(job->page_errors);
+        job->page_errors = NULL;
+        job->page_error_count = page.invalid_count;
+        if (page.invalid_count > 0) {
+            job->page_errors = mem_alloc(page.invalid_count * sizeof(uint32_t));
+            memcpy(job->page_errors, page.invalid_blocks, page.invalid_count * sizeof(uint32_t));
+        }
+    }
+}
+
+static StorageWriteOptions
+backup_write_options(void)
+{
+    StorageWriteOptions options = storage_write_options_default();
+    options.atomic = false;   /* backup files are written in place; the manifest says what is complete */
+    options.sync_file = false; /* one syncfs() for the whole backup (backup.c) instead of one journal commit per file */
+    options.sync_path = false;
+    return options;
+}
+
+/* Delta: checksum the file; *same when it equals the prior's. */
+static int
+backup_file_delta(Storage *pg, BackupFileJob *job, size_t buffer_size, bool *same, bool *missing)
+{
+    StorageRead *read = NULL;
+    *same = false;
+    TRY(storage_open_read(pg, job->pg_file, 0, -1, true, &read));
+    if (read == NULL) {
+        *missing = true;
+        return 0;
+    }
+    Pipeline *pipeline = pipeline_new();
+    Filter *sha1 = pipeline_add(pipeline, filter_hash_new(HASH_SHA1));
+    int result = storage_copy(read, pipeline, NULL, buffer_size);
+    if (result == 0)
+        *same = strcmp(filter_hash_hex(sha1), job->checksum) == 0;
+    pipeline_free(pipeline);
+    storage_read_free(read);
+    return result;
+}
+
+int
+backup_file_run(void *context, void *job_pointer)
+{
+    const BackupFileShared *shared = context;
+    BackupFileJob *job = job_pointer;
+    Storage *pg = storage_posix_new("/", false);
+    int result = 0;
+    job->status = BACKUP_FILE_COPIED;
+
+    if (job->delta_check) {
+        bool same = false, missing = false;
+        result = backup_file_delta(pg, job, shared->buffer_size, &same, &missing);
+        if (result == 0 && (same || missing)) {
+            job->status = missing ? BACKUP_FILE_MISSING : BACKUP_FILE_UNCHANGED;
+            storage_free(pg);
+            return 0;
+        }
+    }
+
+    StorageRead *read = NULL;
+    if (result == 0)
+        result = storage_open_read(pg, job->pg_file, 0, -1, true, &read);
+    if (result == 0 && read == NULL) {
+        job->status = BACKUP_FILE_MISSING;
+        storage_free(pg);
+        return 0;
+    }
+
+    RereadContext reread = {pg, job->pg_file};
+    BackupPipeline bp = {0};
+    StorageWrite *write = NULL;
+    if (result == 0) {
+        backup_pipeline_build(shared, job, &reread, &bp);
+        StorageWriteOptions options = backup_write_options();
+        result = storage_open_write(shared->repo, job->repo_file, &options, &write);
+    }
+    if (result == 0)
+        result = storage_copy(read, bp.pipeline, write, shared->buffer_size);
+    if (result == 0)
+        result = storage_write_close(write);
+    if (result == 0)
+        backup_pipeline_results(&bp, job);
+    else
+        err_context("unable to back up '%s'", job->pg_file);
+
+    storage_write_free(write);
+    pipeline_free(bp.pipeline);
+    storage_read_free(read);
+    storage_free(pg);
+    return result;
+}
+
+typedef struct PutSink {
+    StorageWrite *write;
+} PutSink;
+
+static int
+put_sink(void *context, const uint8_t *data, size_t size)
+{
+    return storage_write(((PutSink *)context)->write, data, size);
+}
+
+int
+backup_file_put(const BackupFileShared *shared, const char *repo_file, const uint8_t *data, size_t size,
+                BackupFileJob *result)
+{
+    BackupPipeline bp;
+    backup_pipeline_build(shared, NULL, NULL, &bp);
+    StorageWriteOptions options = backup_write_options();
+    PutSink sink = {NULL};
+    int status = storage_open_write(shared->repo, repo_file, &options, &sink.write);
+    if (status == 0 && size > 0)
+        status = pipeline_push(bp.pipeline, data, size, put_sink, &sink);
+    if (status == 0)
+        status = pipeline_finish(bp.pipeline, put_sink, &sink);
+    if (status == 0)
+        status = storage_write_close(sink.write);
+    if (status == 0) {
+        result->status = BACKUP_FILE_COPIED;
+        backup_pipeline_results(&bp, result);
+    }
+    storage_write_free(sink.write);
+    pipeline_free(bp.pipeline);
+    return status;
+}
+
+void
+backup_file_job_free(BackupFileJob *job)
+{
+    if (job == NULL)
+        return;
+    free(job->pg_file);
+    free(job->repo_file);
+    free(job->page_errors);
+    free(job);
+}

@@ -1,0 +1,68 @@
+/*
+ * backup_file: the job that copies one data-directory file into a backup, run by a pool worker.
+ *
+ * One pass over the file: read -> [page check] -> sha1 -> size -> [compress] -> [cipher] -> size(repo) ->
+ * sha1(repo) -> write. The worker fills the job's result; the coordinator alone moves it into the manifest.
+ * In delta mode a file that the manifest references from a prior backup is first only checksummed: when the
+ * checksum is the prior's, nothing is written and the reference stays.
+ */
+#ifndef GAIAREST_ENGINE_OPS_BACKUP_FILE_H
+#define GAIAREST_ENGINE_OPS_BACKUP_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "storage/filter/cipher.h"
+#include "storage/filter/compress.h"
+#include "storage/storage.h"
+
+/* What every job of one backup shares (read-only while the workers run). */
+typedef struct BackupFileShared {
+    Storage *repo;             /* repository storage (the posix driver keeps no per-call state) */
+    CompressType compress_type;
+    int compress_level;
+    CipherType cipher_type;
+    const char *cipher_pass;   /* the manifest subpass, NULL when not encrypted */
+    size_t buffer_size;
+} BackupFileShared;
+
+typedef enum BackupFileStatus {
+    BACKUP_FILE_COPIED,    /* written to the repository */
+    BACKUP_FILE_UNCHANGED, /* delta: the checksum equals the prior's, nothing written */
+    BACKUP_FILE_MISSING,   /* removed from the data directory since the manifest was built */
+} BackupFileStatus;
+
+typedef struct BackupFileJob {
+    size_t file_index;       /* index in the manifest's file array */
+    char *pg_file;           /* absolute path in the data directory (owned) */
+    char *repo_file;         /* repository path "backup/<stanza>/<label>/<name>[.<ext>]" (owned) */
+    bool page_check;         /* verify page checksums */
+    uint32_t segment_no;     /* relation segment (".N") for block numbers */
+    bool delta_check;        /* compare with `checksum` first */
+    char checksum[41];       /* delta: the prior's checksum */
+    /* results */
+    BackupFileStatus status;
+    uint64_t size;           /* bytes copied */
+    uint64_t repo_size;
+    char result_checksum[41];
+    char repo_checksum[41];
+    bool page_checked;
+    bool page_valid;
+    bool page_aligned;
+    uint32_t *page_errors;   /* invalid block numbers (owned) */
+    size_t page_error_count;
+} BackupFileJob;
+
+/* Run one job (a PoolJobRun: the context is the BackupFileShared). */
+int backup_file_run(void *shared, void *job);
+
+/* Store `size` bytes from memory (backup_label, tablespace_map) through the same pipeline into `repo_file`;
+ * fills the job's result fields. */
+int backup_file_put(const BackupFileShared *shared, const char *repo_file, const uint8_t *data, size_t size,
+                    BackupFileJob *result);
+
+/* Release a job and its strings (NULL is allowed). */
+void backup_file_job_free(BackupFileJob *job);
+
+#endif

@@ -1,0 +1,185 @@
+/* hash_thread: SHA-1 on a second thread over streamed chunks (see hash_thread.h). */
+#include "engine/ops/hash_thread.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+
+#include "common/error.h"
+#include "common/mem.h"
+
+#define HASH_THREAD_RING_SIZE (HASH_THREAD_CHUNK_SIZE * HASH_THREAD_SLOTS)
+
+struct HashThread {
+    pthread_t thread;
+    bool running;                  /* the thread was started and not joined */
+    pthread_mutex_t mutex;
+    pthread_cond_t changed;
+    uint8_t *ring;                 /* HASH_THREAD_RING_SIZE bytes, mmap'ed */
+    size_t sizes[HASH_THREAD_SLOTS];
+    unsigned long long published;  /* chunks handed to the thread */
+    unsigned long long hashed;     /* chunks the thread is done with */
+    bool end;                      /* no more chunks will come */
+    bool hashing;                  /* a chunk is being hashed (by the thread or by the producer) */
+    Filter *sha1;
+    ErrorCode error_code;          /* the thread's failure, ERR_NONE when none */
+    char error_message[512];
+};
+
+/* Keep the thread's failure for the producer (the error record is per thread). */
+static void
+hash_thread_keep_error(HashThread *thread)
+{
+    if (thread->error_code != ERR_NONE)
+        return;
+    thread->error_code = err_code() != ERR_NONE ? err_code() : ERR_CRYPTO;
+    snprintf(thread->error_message, sizeof(thread->error_message), "%s", err_message());
+}
+
+/* Hash the next published chunk; called with the mutex held and `hashing` free, returns with it held. Either
+ * thread may do it: the digest is sequential, and whoever is free takes the next chunk. */
+static void
+hash_thread_hash_next(HashThread *thread)
+{
+    thread->hashing = true;
+    size_t slot = (size_t)(thread->hashed % HASH_THREAD_SLOTS);
+    size_t size = thread->sizes[slot];
+    bool failed = thread->error_code != ERR_NONE;
+    pthread_mutex_unlock(&thread->mutex);
+
+    int result = failed ? 0
+                        : thread->sha1->ops->process(thread->sha1, thread->ring + slot * HASH_THREAD_CHUNK_SIZE, size, NULL);
+
+    pthread_mutex_lock(&thread->mutex);
+    if (result < 0)
+        hash_thread_keep_error(thread);
+    thread->hashed++;
+    thread->hashing = false;
+    pthread_cond_broadcast(&thread->changed);
+}
+
+static void *
+hash_thread_main(void *argument)
+{
+    HashThread *thread = argument;
+    pthread_mutex_lock(&thread->mutex);
+    for (;;) {
+        while ((thread->hashed == thread->published || thread->hashing) && !thread->end)
+            pthread_cond_wait(&thread->changed, &thread->mutex);
+        if (thread->end)
+            break;
+        hash_thread_hash_next(thread);
+    }
+    pthread_mutex_unlock(&thread->mutex);
+    return NULL;
+}
+
+int
+hash_thread_start(HashThread **result)
+{
+    *result = NULL;
+    HashThread *thread = mem_calloc(1, sizeof(*thread));
+    /* Pre-faulted in one call: the chunks are written at once by read() or memcpy, and a page fault per 4 KiB
+     * costs more than the hashing of it on a virtual machine. */
+    void *ring = mmap(NULL, HASH_THREAD_RING_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
+                      -1, 0);
+    if (ring == MAP_FAILED) {
+        free(thread);
+        return err_set_errno(ERR_MEMORY, errno, "unable to map %zu bytes for the hashing ring",
+                             (size_t)HASH_THREAD_RING_SIZE);
+    }
+    thread->ring = ring;
+    thread->sha1 = filter_hash_new(HASH_SHA1);
+    pthread_mutex_init(&thread->mutex, NULL);
+    pthread_cond_init(&thread->changed, NULL);
+
+    int error = pthread_create(&thread->thread, NULL, hash_thread_main, thread);
+    if (error != 0) {
+        hash_thread_free(thread);
+        return err_set_errno(ERR_KERNEL, error, "unable to start the hashing thread");
+    }
+    thread->running = true;
+    *result = thread;
+    return 0;
+}
+
+/* Wait until fewer than `pending` chunks are left to hash; the producer hashes a chunk itself whenever the thread
+ * is not busy with one (so an overloaded machine that does not schedule the thread costs no more than hashing on
+ * one thread). Called with the mutex held. */
+static void
+hash_thread_drain(HashThread *thread, unsigned long long pending)
+{
+    while (thread->published - thread->hashed >= pending) {
+        if (!thread->hashing)
+            hash_thread_hash_next(thread);
+        else
+            pthread_cond_wait(&thread->changed, &thread->mutex);
+    }
+}
+
+uint8_t *
+hash_thread_slot(HashThread *thread)
+{
+    pthread_mutex_lock(&thread->mutex);
+    hash_thread_drain(thread, HASH_THREAD_SLOTS);
+    size_t slot = (size_t)(thread->published % HASH_THREAD_SLOTS);
+    pthread_mutex_unlock(&thread->mutex);
+    return thread->ring + slot * HASH_THREAD_CHUNK_SIZE;
+}
+
+void
+hash_thread_publish(HashThread *thread, size_t size)
+{
+    pthread_mutex_lock(&thread->mutex);
+    thread->sizes[thread->published % HASH_THREAD_SLOTS] = size;
+    thread->published++;
+    pthread_cond_broadcast(&thread->changed);
+    pthread_mutex_unlock(&thread->mutex);
+}
+
+/* Tell the thread no more chunks come and wait for it (chunks not hashed yet are dropped). */
+static void
+hash_thread_join(HashThread *thread)
+{
+    if (!thread->running)
+        return;
+    pthread_mutex_lock(&thread->mutex);
+    while (thread->hashing)
+        pthread_cond_wait(&thread->changed, &thread->mutex);
+    thread->end = true;
+    pthread_cond_broadcast(&thread->changed);
+    pthread_mutex_unlock(&thread->mutex);
+    pthread_join(thread->thread, NULL);
+    thread->running = false;
+}
+
+int
+hash_thread_finish(HashThread *thread, char hex[HASH_SHA1_HEX_SIZE])
+{
+    pthread_mutex_lock(&thread->mutex);
+    hash_thread_drain(thread, 1);
+    pthread_mutex_unlock(&thread->mutex);
+    hash_thread_join(thread);
+    if (thread->error_code == ERR_NONE && thread->sha1->ops->finish(thread->sha1, NULL) < 0)
+        hash_thread_keep_error(thread);
+    if (thread->error_code != ERR_NONE)
+        return err_set(thread->error_code, "%s", thread->error_message);
+    snprintf(hex, HASH_SHA1_HEX_SIZE, "%s", filter_hash_hex(thread->sha1));
+    return 0;
+}
+
+void
+hash_thread_free(HashThread *thread)
+{
+    if (thread == NULL)
+        return;
+    hash_thread_join(thread);
+    filter_free(thread->sha1);
+    pthread_cond_destroy(&thread->changed);
+    pthread_mutex_destroy(&thread->mutex);
+    munmap(thread->ring, HASH_THREAD_RING_SIZE);
+    free(thread);
+}
