@@ -9,6 +9,7 @@ packages=(
     libpq-dev libssl-dev libzstd-dev liblz4-dev zlib1g-dev libbz2-dev libcurl4-openssl-dev libxml2-dev check
     postgresql-15 postgresql-client-15 pgbackrest
     lz4 zstd bzip2 gzip openssl jq python3 procps iproute2 util-linux
+    prometheus groff-base
 )
 # Node.js and npm (for the local S3 server): Debian's packages only where the machine has no node yet, since an
 # installed upstream Node.js conflicts with Debian's npm.

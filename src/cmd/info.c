@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cmd/command.h"
+#include "cmd/info_prometheus.h"
 #include "common/error.h"
 #include "common/json.h"
 #include "common/mem.h"
@@ -695,6 +696,8 @@ cmd_info(void)
         const char *output = cfg_str(OPT_OUTPUT);
         if (output != NULL && strcmp(output, "json") == 0) {
             info_render_json(&report, &out);
+        } else if (output != NULL && strcmp(output, "prometheus") == 0) {
+            info_prometheus_output(&report, &out);
         } else {
             info_render_text(&report, &out);
         }

@@ -19,3 +19,11 @@ libgaiarest_a_SOURCES += src/cmd/info.c
 noinst_HEADERS += src/cmd/info.h
 # backup (branch backup)
 libgaiarest_a_SOURCES += src/cmd/backup.c
+# info --output=prometheus (branch docs)
+libgaiarest_a_SOURCES += src/cmd/info_prometheus.c
+noinst_HEADERS += src/cmd/info_prometheus.h
+check_PROGRAMS += test/unit/test_metrics
+TESTS += test/unit/test_metrics
+test_unit_test_metrics_SOURCES = test/unit/test_metrics.c
+test_unit_test_metrics_CFLAGS = $(GAIA_UNIT_CFLAGS)
+test_unit_test_metrics_LDADD = $(GAIA_UNIT_LIBS)

@@ -21,6 +21,9 @@
      B(STANZA_UPGRADE))
 #define CMDS_PG_DB (B(BACKUP) | B(CHECK) | B(STANZA_CREATE) | B(STANZA_DELETE) | B(STANZA_UPGRADE))
 #define CMDS_DB_TIMEOUT (CMDS_PG_DB | B(ARCHIVE_GET) | B(ARCHIVE_PUSH))
+/* info reads pg1 only for --output=prometheus (archiver state); pgBackRest 2.45 ignores these for info. */
+#define CMDS_PG_DB_INFO (CMDS_PG_DB | B(INFO))
+#define CMDS_DB_TIMEOUT_INFO (CMDS_DB_TIMEOUT | B(INFO))
 #define CMDS_LOCK (CMDS_ALL_RUN & ~(B(CHECK) | B(VERIFY)))
 #define CMDS_STANZA_REQUIRED (CMDS_REPO & ~B(INFO))
 #define CMDS_PROCESS (B(ARCHIVE_GET) | B(ARCHIVE_PUSH) | B(BACKUP) | B(RESTORE) | B(VERIFY))
@@ -135,8 +138,8 @@ static const OptionDef option_table[OPT_COUNT] = {
                         NO_DEPEND, .summary = "database to leave out of a restore (repeatable)"},
     [OPT_DB_INCLUDE] = {"db-include", OPT_TYPE_LIST, OPT_GROUP_NONE, OPT_SECTION_GLOBAL, B(RESTORE), 0, NULL, NULL,
                         NO_DEPEND, .summary = "restore only this database (repeatable)"},
-    [OPT_DB_TIMEOUT] = {"db-timeout", OPT_TYPE_TIME, OPT_GROUP_NONE, OPT_SECTION_GLOBAL, CMDS_DB_TIMEOUT, 0, "1800",
-                        NULL, RANGE(100, SECONDS(604800)), NO_DEPEND,
+    [OPT_DB_TIMEOUT] = {"db-timeout", OPT_TYPE_TIME, OPT_GROUP_NONE, OPT_SECTION_GLOBAL, CMDS_DB_TIMEOUT_INFO, 0,
+                        "1800", NULL, RANGE(100, SECONDS(604800)), NO_DEPEND,
                         .summary = "seconds a database query may take"},
     [OPT_DELTA] = {"delta", OPT_TYPE_BOOLEAN, OPT_GROUP_NONE, OPT_SECTION_GLOBAL, B(BACKUP) | B(RESTORE), 0, "n", NULL,
                    NO_DEPEND, .summary = "compare files by checksum instead of by size and time"},
@@ -185,16 +188,16 @@ static const OptionDef option_table[OPT_COUNT] = {
                     .summary = "talk to the running cluster (n: it is stopped)"},
     [OPT_OUTPUT] = {"output", OPT_TYPE_STRING, OPT_GROUP_NONE, OPT_SECTION_COMMAND_LINE, B(INFO) | B(VERIFY), 0, NULL,
                     NULL, NO_DEPEND, .command_rules = rules_output, .summary = "output format"},
-    [OPT_PG_DATABASE] = {"pg-database", OPT_TYPE_STRING, OPT_GROUP_PG, OPT_SECTION_STANZA, CMDS_PG_DB, 0, "postgres",
-                         NULL, NO_DEPEND, .summary = "database to connect to"},
-    [OPT_PG_PATH] = {"pg-path", OPT_TYPE_PATH, OPT_GROUP_PG, OPT_SECTION_STANZA, CMDS_PG_PATH,
+    [OPT_PG_DATABASE] = {"pg-database", OPT_TYPE_STRING, OPT_GROUP_PG, OPT_SECTION_STANZA, CMDS_PG_DB_INFO, 0,
+                         "postgres", NULL, NO_DEPEND, .summary = "database to connect to"},
+    [OPT_PG_PATH] = {"pg-path", OPT_TYPE_PATH, OPT_GROUP_PG, OPT_SECTION_STANZA, CMDS_PG_PATH | B(INFO),
                      CMDS_PG_PATH & ~B(ARCHIVE_PUSH), NULL, NULL, NO_DEPEND,
                      .summary = "PostgreSQL data directory"},
-    [OPT_PG_PORT] = {"pg-port", OPT_TYPE_INTEGER, OPT_GROUP_PG, OPT_SECTION_STANZA, CMDS_PG_DB, 0, "5432", NULL,
+    [OPT_PG_PORT] = {"pg-port", OPT_TYPE_INTEGER, OPT_GROUP_PG, OPT_SECTION_STANZA, CMDS_PG_DB_INFO, 0, "5432", NULL,
                      RANGE(0, 65535), NO_DEPEND, .summary = "PostgreSQL port"},
-    [OPT_PG_SOCKET_PATH] = {"pg-socket-path", OPT_TYPE_PATH, OPT_GROUP_PG, OPT_SECTION_STANZA, CMDS_PG_DB, 0, NULL,
+    [OPT_PG_SOCKET_PATH] = {"pg-socket-path", OPT_TYPE_PATH, OPT_GROUP_PG, OPT_SECTION_STANZA, CMDS_PG_DB_INFO, 0, NULL,
                             NULL, NO_DEPEND, .summary = "directory of the PostgreSQL socket (libpq default)"},
-    [OPT_PG_USER] = {"pg-user", OPT_TYPE_STRING, OPT_GROUP_PG, OPT_SECTION_STANZA, CMDS_PG_DB, 0, NULL, NULL,
+    [OPT_PG_USER] = {"pg-user", OPT_TYPE_STRING, OPT_GROUP_PG, OPT_SECTION_STANZA, CMDS_PG_DB_INFO, 0, NULL, NULL,
                      NO_DEPEND, .summary = "database user (libpq default)"},
     [OPT_PROCESS_MAX] = {"process-max", OPT_TYPE_INTEGER, OPT_GROUP_NONE, OPT_SECTION_GLOBAL, CMDS_PROCESS, 0, "1",
                          NULL, RANGE(1, 999), NO_DEPEND, .summary = "worker threads for copying and compression"},
