@@ -17,7 +17,7 @@ static const CommandFunction command_table[CMD_COUNT] = {
     [CMD_ARCHIVE_PUSH] = NULL,
     [CMD_BACKUP] = NULL,
     [CMD_CHECK] = cmd_check,
-    [CMD_EXPIRE] = NULL,
+    [CMD_EXPIRE] = cmd_expire,
     [CMD_HELP] = cmd_help,
     [CMD_INFO] = cmd_info,
     [CMD_RESTORE] = NULL,
@@ -101,17 +101,20 @@ command_run(void)
     }
 
     long long start = command_now_ms();
+    /* expire --dry-run marks every line of the run, begin and end included, as 2.45 does. */
+    const char *prefix = id == CMD_EXPIRE && cfg_bool(OPT_DRY_RUN) ? "[DRY-RUN] " : "";
     if (log_enabled(LOG_INFO)) {
         char *options = cfg_options_for_log();
-        LOG_INFO("%s command begin %s: %s", cfg_command_name(), GAIAREST_VERSION, options);
+        LOG_INFO("%s%s command begin %s: %s", prefix, cfg_command_name(), GAIAREST_VERSION, options);
         free(options);
     }
     int status = 0;
     if (function() < 0) {
         status = command_report_error();
-        LOG_INFO("%s command end: aborted with exception [%03d]", cfg_command_name(), status);
+        LOG_INFO("%s%s command end: aborted with exception [%03d]", prefix, cfg_command_name(), status);
     } else {
-        LOG_INFO("%s command end: completed successfully (%lldms)", cfg_command_name(), command_now_ms() - start);
+        LOG_INFO("%s%s command end: completed successfully (%lldms)", prefix, cfg_command_name(),
+                 command_now_ms() - start);
     }
     return status;
 }

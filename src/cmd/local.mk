@@ -14,3 +14,5 @@ noinst_HEADERS += \
 # info (branch info)
 libgaiarest_a_SOURCES += src/cmd/info.c
 noinst_HEADERS += src/cmd/info.h
+# expire, verify (branch expire)
+libgaiarest_a_SOURCES += src/cmd/expire.c

@@ -16,3 +16,6 @@ test_unit_test_stanza_CFLAGS = $(GAIA_UNIT_CFLAGS)
 test_unit_test_stanza_LDADD = $(GAIA_UNIT_LIBS)
 libgaiarest_a_SOURCES += src/engine/ops/info.c
 noinst_HEADERS += src/engine/ops/info.h
+# expire, verify (branch expire)
+libgaiarest_a_SOURCES += src/engine/ops/expire.c
+noinst_HEADERS += src/engine/ops/expire.h
