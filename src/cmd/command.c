@@ -26,7 +26,7 @@ static const CommandFunction command_table[CMD_COUNT] = {
     [CMD_STANZA_UPGRADE] = cmd_stanza_upgrade,
     [CMD_START] = cmd_start,
     [CMD_STOP] = cmd_stop,
-    [CMD_VERIFY] = NULL,
+    [CMD_VERIFY] = cmd_verify,
     [CMD_VERSION] = cmd_version,
 };
 

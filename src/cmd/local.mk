@@ -15,4 +15,4 @@ noinst_HEADERS += \
 libgaiarest_a_SOURCES += src/cmd/info.c
 noinst_HEADERS += src/cmd/info.h
 # expire, verify (branch expire)
-libgaiarest_a_SOURCES += src/cmd/expire.c
+libgaiarest_a_SOURCES += src/cmd/expire.c src/cmd/verify.c

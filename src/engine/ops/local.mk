@@ -17,5 +17,5 @@ test_unit_test_stanza_LDADD = $(GAIA_UNIT_LIBS)
 libgaiarest_a_SOURCES += src/engine/ops/info.c
 noinst_HEADERS += src/engine/ops/info.h
 # expire, verify (branch expire)
-libgaiarest_a_SOURCES += src/engine/ops/expire.c
-noinst_HEADERS += src/engine/ops/expire.h
+libgaiarest_a_SOURCES += src/engine/ops/expire.c src/engine/ops/verify.c
+noinst_HEADERS += src/engine/ops/expire.h src/engine/ops/verify.h
