@@ -15,3 +15,4 @@ clean-local-integration:
 	-rm -rf test/integration/fixture.d test/integration/fixture.d.lock
 .PHONY: clean-local-integration
 TESTS += test/integration/test_stanza.sh test/integration/test_check.sh
+TESTS += test/integration/test_expire.sh test/integration/test_verify.sh
