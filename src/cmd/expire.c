@@ -65,16 +65,17 @@ expire_locked(const char *stanza)
                              &settings);
         expire_settings_warn(&settings);
     }
-    int result = 0;
+    /* A repository that fails is logged and the others still run; the command then fails as 2.45 does. */
+    unsigned errors = 0;
     for (unsigned index = first; index < last; index++) {
-        /* One repository failing does not stop the others; the command fails at the end. */
         if (expire_one(index, stanza) < 0) {
-            if (result == 0 && last - first > 1)
-                LOG_ERROR("[%03d]: %s", (int)err_code(), err_message());
-            result = -1;
+            LOG_ERROR("[%03d]: %s", (int)err_code(), err_message());
+            errors++;
         }
     }
-    return result;
+    if (errors > 0)
+        return err_set(ERR_COMMAND, "expire command encountered %u error(s), check the log file for details", errors);
+    return 0;
 }
 
 int
