@@ -17,7 +17,7 @@ static const CommandFunction command_table[CMD_COUNT] = {
     [CMD_ARCHIVE_PUSH] = cmd_archive_push,
     [CMD_BACKUP] = cmd_backup,
     [CMD_CHECK] = cmd_check,
-    [CMD_EXPIRE] = NULL,
+    [CMD_EXPIRE] = cmd_expire,
     [CMD_HELP] = cmd_help,
     [CMD_INFO] = cmd_info,
     [CMD_RESTORE] = cmd_restore,
@@ -26,7 +26,7 @@ static const CommandFunction command_table[CMD_COUNT] = {
     [CMD_STANZA_UPGRADE] = cmd_stanza_upgrade,
     [CMD_START] = cmd_start,
     [CMD_STOP] = cmd_stop,
-    [CMD_VERIFY] = NULL,
+    [CMD_VERIFY] = cmd_verify,
     [CMD_VERSION] = cmd_version,
 };
 
@@ -113,17 +113,21 @@ command_run(void)
      * --output=json on stdout stays parseable at log-level-console=info. */
     LogLevel begin_end_level = id == CMD_INFO ? LOG_DEBUG : LOG_INFO;
     long long start = command_now_ms();
+    /* expire --dry-run marks every line of the run, begin and end included, as 2.45 does. */
+    const char *prefix = id == CMD_EXPIRE && cfg_bool(OPT_DRY_RUN) ? "[DRY-RUN] " : "";
     if (log_enabled(begin_end_level)) {
         char *options = cfg_options_for_log();
-        log_write(begin_end_level, "%s command begin %s: %s", cfg_command_name(), GAIAREST_VERSION, options);
+        log_write(begin_end_level, "%s%s command begin %s: %s", prefix, cfg_command_name(), GAIAREST_VERSION,
+                  options);
         free(options);
     }
     int status = 0;
     if (function() < 0) {
         status = command_report_error();
-        log_write(begin_end_level, "%s command end: aborted with exception [%03d]", cfg_command_name(), status);
+        log_write(begin_end_level, "%s%s command end: aborted with exception [%03d]", prefix, cfg_command_name(),
+                  status);
     } else {
-        log_write(begin_end_level, "%s command end: completed successfully (%lldms)", cfg_command_name(),
+        log_write(begin_end_level, "%s%s command end: completed successfully (%lldms)", prefix, cfg_command_name(),
                   command_now_ms() - start);
         status = command_exit_status;
     }

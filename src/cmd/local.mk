@@ -27,3 +27,5 @@ TESTS += test/unit/test_metrics
 test_unit_test_metrics_SOURCES = test/unit/test_metrics.c
 test_unit_test_metrics_CFLAGS = $(GAIA_UNIT_CFLAGS)
 test_unit_test_metrics_LDADD = $(GAIA_UNIT_LIBS)
+# expire, verify (branch expire)
+libgaiarest_a_SOURCES += src/cmd/expire.c src/cmd/verify.c

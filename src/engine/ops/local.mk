@@ -34,3 +34,11 @@ TESTS += test/unit/test_hash_thread
 test_unit_test_hash_thread_SOURCES = test/unit/test_hash_thread.c
 test_unit_test_hash_thread_CFLAGS = $(GAIA_UNIT_CFLAGS)
 test_unit_test_hash_thread_LDADD = $(GAIA_UNIT_LIBS)
+# expire, verify (branch expire)
+libgaiarest_a_SOURCES += src/engine/ops/expire.c src/engine/ops/verify.c
+noinst_HEADERS += src/engine/ops/expire.h src/engine/ops/verify.h
+check_PROGRAMS += test/unit/test_expire
+TESTS += test/unit/test_expire
+test_unit_test_expire_SOURCES = test/unit/test_expire.c
+test_unit_test_expire_CFLAGS = $(GAIA_UNIT_CFLAGS)
+test_unit_test_expire_LDADD = $(GAIA_UNIT_LIBS)
