@@ -214,6 +214,7 @@ port_free() {
 # ---------------------------------------------------------------------------------------------------------------------
 # PostgreSQL 15 clusters. pg_start NAME ARCHIVE_COMMAND [BASE_DIR]: data in BASE_DIR/NAME (default GAIA_TMP),
 # socket in BASE_DIR/NAME-sock; sets PG_PORT_<NAME>, and prints nothing. Accessors: pg_data, pg_port, pg_sock.
+# PG_INITDB_OPTS adds initdb options, PG_EXTRA_CONF adds postgresql.conf lines.
 # ---------------------------------------------------------------------------------------------------------------------
 declare -A LIB_PG_DATA LIB_PG_PORT LIB_PG_SOCK
 
@@ -226,7 +227,8 @@ pg_start() {
     local data="$base/$name" sock="$base/$name-sock" port
     port=$(port_free)
     as_pg mkdir -p "$sock" || bail_out "cannot create $sock"
-    as_pg "$PG_BIN/initdb" -k -A trust -U postgres -D "$data" >"$base/$name-initdb.log" 2>&1 ||
+    # shellcheck disable=SC2086 # PG_INITDB_OPTS holds extra initdb words, e.g. "--wal-segsize=64"
+    as_pg "$PG_BIN/initdb" -k -A trust -U postgres ${PG_INITDB_OPTS:-} -D "$data" >"$base/$name-initdb.log" 2>&1 ||
         { cat "$base/$name-initdb.log" | tap_diag; bail_out "initdb failed for $name"; }
     {
         echo "port = $port"
@@ -239,6 +241,7 @@ pg_start() {
         echo "shared_buffers = 32MB"
         echo "fsync = off"
         echo "log_min_messages = warning"
+        [ -z "${PG_EXTRA_CONF:-}" ] || printf '%s\n' "$PG_EXTRA_CONF"
     } | as_pg tee -a "$data/postgresql.conf" >/dev/null
     LIB_PG_DATA[$name]=$data
     LIB_PG_PORT[$name]=$port

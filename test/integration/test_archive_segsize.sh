@@ -7,38 +7,12 @@
 lib_init
 tap_plan 7
 
-# pg_start_segsize NAME ARCHIVE_COMMAND SEGSIZE_MB: as lib.sh's pg_start, with a WAL segment size.
-pg_start_segsize() {
-    local name=$1 archive_command=$2 segsize=$3
-    local data="$GAIA_TMP/$name" sock="$GAIA_TMP/$name-sock" port
-    port=$(port_free)
-    as_pg mkdir -p "$sock" || bail_out "cannot create $sock"
-    as_pg "$PG_BIN/initdb" -k -A trust -U postgres --wal-segsize="$segsize" -D "$data" \
-        >"$GAIA_TMP/$name-initdb.log" 2>&1 || { tap_diag <"$GAIA_TMP/$name-initdb.log"; bail_out "initdb failed"; }
-    {
-        echo "port = $port"
-        echo "listen_addresses = ''"
-        echo "unix_socket_directories = '$sock'"
-        echo "wal_level = replica"
-        echo "archive_mode = on"
-        echo "archive_command = '${archive_command//\'/\'\'}'"
-        echo "shared_buffers = 32MB"
-        echo "fsync = off"
-        echo "min_wal_size = 256MB"
-        echo "log_min_messages = warning"
-    } | as_pg tee -a "$data/postgresql.conf" >/dev/null
-    LIB_PG_DATA[$name]=$data
-    LIB_PG_PORT[$name]=$port
-    LIB_PG_SOCK[$name]=$sock
-    LIB_CLUSTERS+=("$name")
-    as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$GAIA_TMP/$name.log" -w -t 60 start >/dev/null 2>&1 ||
-        { tail -20 "$GAIA_TMP/$name.log" | tap_diag; bail_out "cannot start cluster $name"; }
-}
-
 CONF="$GAIA_TMP/seg64.conf"
 as_pg mkdir -p "$GAIA_TMP/lock" "$GAIA_TMP/log" "$GAIA_TMP/get"
 as_pg chmod 0777 "$GAIA_TMP/get"
-pg_start_segsize pg "$GAIAREST --config=$CONF --stanza=demo archive-push %p" 64
+# 64 MiB segments; min_wal_size must hold at least two of them.
+PG_INITDB_OPTS="--wal-segsize=64" PG_EXTRA_CONF="min_wal_size = 256MB" \
+    pg_start pg "$GAIAREST --config=$CONF --stanza=demo archive-push %p"
 cat >"$CONF" <<EOF
 [global]
 repo1-path=$GAIA_TMP/repo
