@@ -36,6 +36,11 @@ START_TEST(test_archive_paths)
     CHECK_STRING(layout_wal_path("demo", "15-1", "00000002.history"), "archive/demo/15-1/00000002.history");
     CHECK_STRING(layout_wal_segment_regex("000000010000000000000003"),
                  "^000000010000000000000003(\\.partial)?-[0-9a-f]{40}(\\.(gz|lz4|zst|bz2|xz))?$");
+    /* Exact: a segment's pattern does not take its partial, nor the reverse. */
+    CHECK_STRING(layout_wal_stored_regex("000000010000000000000003"),
+                 "^000000010000000000000003-[0-9a-f]{40}(\\.(gz|lz4|zst|bz2|xz))?$");
+    CHECK_STRING(layout_wal_stored_regex("000000010000000000000003.partial"),
+                 "^000000010000000000000003\\.partial-[0-9a-f]{40}(\\.(gz|lz4|zst|bz2|xz))?$");
 }
 END_TEST
 

@@ -51,7 +51,7 @@ get_find_in_archive_id(const Repo *repo, const char *stanza, const char *archive
 
     int result;
     if (kind == WAL_FILE_SEGMENT || kind == WAL_FILE_PARTIAL) {
-        char *regex = archive_stored_regex(wal_file);
+        char *regex = layout_wal_stored_regex(wal_file);
         result = storage_list_names(repo->storage, path, regex, true, names, count);
         free(regex);
     } else {

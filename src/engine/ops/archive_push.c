@@ -93,13 +93,6 @@ archive_repo_invalid(const Repo *repo)
     return -1;
 }
 
-char *
-archive_stored_regex(const char *wal_file)
-{
-    bool partial = wal_file_kind(wal_file) == WAL_FILE_PARTIAL;
-    return mem_printf("^%.24s%s-[0-9a-f]{40}(\\.(gz|lz4|zst|bz2|xz))?$", wal_file, partial ? "\\.partial" : "");
-}
-
 /* ------------------------------------------------------------------------------------------------------------------
  * Checks before anything is written
  * ------------------------------------------------------------------------------------------------------------------ */
@@ -262,7 +255,7 @@ push_segment_existing(const PushSegment *push, bool *exists, bool *same)
     *same = false;
     char *directory = layout_wal_directory(push->wal_file);
     char *path = mem_printf("archive/%s/%s/%s", push->options->stanza, push->archive_id, directory);
-    char *regex = archive_stored_regex(push->wal_file);
+    char *regex = layout_wal_stored_regex(push->wal_file);
     char **names = NULL;
     size_t count = 0;
     int result = storage_list_names(push->repo->storage, path, regex, true, &names, &count);

@@ -51,7 +51,4 @@ int archive_info_load(const Repo *repo, const char *stanza, InfoArchive *info);
  * "unable to find a valid repository:\nrepo<N>: [<ErrName>] <message>" (the hint is kept). Returns -1. */
 int archive_repo_invalid(const Repo *repo);
 
-/* POSIX ERE for the stored names of exactly this segment or partial ("<name>-<sha1>[.<ext>]"). Owned. */
-char *archive_stored_regex(const char *wal_file);
-
 #endif

@@ -23,6 +23,7 @@
 #include "engine/repo/info_backup.h"
 #include "engine/repo/info_file.h"
 #include "engine/repo/manifest.h"
+#include "engine/repo/layout.h"
 #include "engine/repo/manifest_build.h"
 #include "engine/repo/repo.h"
 #include "protocol/pool.h"
@@ -803,7 +804,7 @@ static int
 backup_segment_archived(BackupState *state, const char *segment, bool *found)
 {
     char *dir = mem_printf("archive/%s/%s/%.16s", state->options->stanza, state->archive_id, segment);
-    char *regex = mem_printf("^%.24s-[0-9a-f]{40}(\\.(gz|lz4|zst|bz2|xz))?$", segment);
+    char *regex = layout_wal_stored_regex(segment);
     char **names = NULL;
     size_t count = 0;
     int result = storage_list_names(state->repo.storage, dir, regex, true, &names, &count);

@@ -95,6 +95,13 @@ layout_wal_segment_regex(const char *segment)
 }
 
 char *
+layout_wal_stored_regex(const char *wal_file)
+{
+    bool partial = wal_file_kind(wal_file) == WAL_FILE_PARTIAL;
+    return mem_printf("^%.24s%s-[0-9a-f]{40}(\\.(gz|lz4|zst|bz2|xz))?$", wal_file, partial ? "\\.partial" : "");
+}
+
+char *
 layout_backup_label(BackupType type, const char *prior_label, time_t start)
 {
     struct tm local;

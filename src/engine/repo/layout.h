@@ -52,6 +52,10 @@ char *layout_wal_path(const char *stanza, const char *archive_id, const char *st
 /* POSIX ERE matching the stored names of one segment (or its partial): "^<seg>(\.partial)?-[0-9a-f]{40}(\.(gz|...))?$". */
 char *layout_wal_segment_regex(const char *segment);
 
+/* POSIX ERE matching the stored names of exactly this segment or partial (a segment's pattern does not match its
+ * partial, nor the reverse): "^<name>-[0-9a-f]{40}(\.(gz|lz4|zst|bz2|xz))?$". */
+char *layout_wal_stored_regex(const char *wal_file);
+
 /* Labels: a full is "YYYYMMDD-HHMMSSF" of `start` in local time; a diff/incr is the first 16 characters of
  * `prior_full_label` + "_" + "YYYYMMDD-HHMMSS" + "D"/"I". */
 char *layout_backup_label(BackupType type, const char *prior_label, time_t start);
