@@ -702,6 +702,72 @@ START_TEST(test_repo_open_r2)
 }
 END_TEST
 
+
+/* Write `size` bytes of data to `path`, renamed to `name` (storage_write_set_name) before close. */
+static void put_renamed(Storage *storage, const char *path, const char *name, const uint8_t *data, size_t size)
+{
+    StorageWrite *write = NULL;
+    ck_assert_int_eq(storage_open_write(storage, path, NULL, &write), 0);
+    size_t done = 0;
+    while (done < size) {
+        size_t piece = size - done < 7777 ? size - done : 7777;
+        ck_assert_msg(storage_write(write, data + done, piece) == 0, "%s", err_message());
+        done += piece;
+    }
+    ck_assert_msg(storage_write_set_name(write, name) == 0, "%s", err_message());
+    ck_assert_msg(storage_write_close(write) == 0, "%s", err_message());
+    /* Renaming a completed upload is refused. */
+    ck_assert_int_eq(storage_write_set_name(write, "late"), -1);
+    ck_assert_int_eq(err_code(), ERR_ASSERT);
+    err_clear();
+    storage_write_free(write);
+}
+
+START_TEST(test_write_set_name)
+{
+    Storage *storage = s3_open("S3RVER", 64 * 1024, "/renamed");
+    Trace trace = {0};
+    storage_s3_trace(storage, trace_request, &trace);
+    size_t size = 200 * 1024 + 3;
+    uint8_t *data = pattern(size);
+    StorageInfo info;
+
+    /* Less than a chunk: one PUT, under the final name only. */
+    put_renamed(storage, "wal/000000010000000000000001", "000000010000000000000001-aa", data, 1000);
+    ck_assert_uint_eq(trace.puts, 1);
+    ck_assert_uint_eq(trace.initiates, 0);
+    ck_assert_int_eq(storage->driver->info(storage, "wal/000000010000000000000001", false, &info), 0);
+    ck_assert(!info.exists);
+    size_t got_size;
+    uint8_t *got = get(storage, "wal/000000010000000000000001-aa", 0, -1, &got_size);
+    ck_assert_uint_eq(got_size, 1000);
+    ck_assert_mem_eq(got, data, 1000);
+    free(got);
+
+    /* Several chunks: the multipart upload was created under the open name; at close it is copied to the final
+     * name (one copy PUT) and the provisional object removed. */
+    memset(&trace, 0, sizeof(trace));
+    put_renamed(storage, "wal/000000010000000000000002", "000000010000000000000002-bb", data, size);
+    ck_assert_uint_eq(trace.initiates, 1);
+    ck_assert_uint_eq(trace.parts, 4);
+    ck_assert_uint_eq(trace.completes, 1);
+    ck_assert_uint_eq(trace.puts, 1);
+    ck_assert_int_eq(storage->driver->info(storage, "wal/000000010000000000000002", false, &info), 0);
+    ck_assert(!info.exists);
+    got = get(storage, "wal/000000010000000000000002-bb", 0, -1, &got_size);
+    ck_assert_uint_eq(got_size, size);
+    ck_assert_mem_eq(got, data, size);
+    free(got);
+
+    Names names = {0};
+    ck_assert_int_eq(storage->driver->list(storage, "wal", true, false, collect, &names), 0);
+    ck_assert_uint_eq(names.count, 2);
+    names_free(&names);
+    free(data);
+    s3_close(storage);
+}
+END_TEST
+
 int main(void)
 {
     if (!server_start()) {
@@ -719,6 +785,7 @@ int main(void)
     tcase_set_timeout(tc, 180);
     tcase_add_test(tc, test_small_round_trip);
     tcase_add_test(tc, test_multipart);
+    tcase_add_test(tc, test_write_set_name);
     tcase_add_test(tc, test_range_and_missing);
     tcase_add_test(tc, test_list);
     tcase_add_test(tc, test_many_keys);

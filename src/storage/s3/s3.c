@@ -435,6 +435,7 @@ typedef struct S3Write {
     S3State *s3;
     Buf chunk;        /* the part being filled (at most chunk_size bytes) */
     char *upload_id;  /* multipart upload in progress, NULL for a single PUT */
+    char *upload_key; /* the key the multipart upload was created under (fixed by S3 at creation) */
     char **etags;     /* ETag of each uploaded part */
     size_t part_count;
     bool closed;
@@ -463,15 +464,19 @@ static int s3_multipart_begin(S3Write *state, const char *key)
         result = s3_fail(state->s3, "start multipart upload of", key, &response);
     if (result == 0)
         result = s3_xml_upload_id_parse((const char *)response.body.data, response.body.size, &state->upload_id);
+    if (result == 0)
+        state->upload_key = mem_strdup(key);
     http_response_clear(&response);
     return result;
 }
 
-/* Upload the current chunk as the next part; the chunk is kept until its ETag is back. */
+/* Upload the current chunk as the next part; the chunk is kept until its ETag is back. The first part creates
+ * the upload under `key`; later parts go to the key it was created under. */
 static int s3_multipart_part(S3Write *state, const char *key)
 {
     if (state->upload_id == NULL)
         TRY(s3_multipart_begin(state, key));
+    key = state->upload_key;
     char number[24];
     snprintf(number, sizeof(number), "%zu", state->part_count + 1);
     SigV4Query query[] = {{"partNumber", number}, {"uploadId", state->upload_id}};
@@ -494,6 +499,19 @@ static int s3_multipart_part(S3Write *state, const char *key)
     return result;
 }
 
+/* A 200 answer may still carry an <Error> body (CompleteMultipartUpload, CopyObject fail late): an error then. */
+static int s3_error_in_body(S3State *s3, const char *operation, const char *key, const HttpResponse *response)
+{
+    S3ErrorBody error;
+    s3_xml_error_parse((const char *)response->body.data, response->body.size, &error);
+    int result = 0;
+    if (error.code != NULL)
+        result = err_set(ERR_PROTOCOL, "unable to %s '%s' in bucket '%s' at %s: %s: %s", operation, key, s3->bucket,
+                         s3->endpoint, error.code, error.message != NULL ? error.message : "");
+    s3_error_body_clear(&error);
+    return result;
+}
+
 static int s3_multipart_complete(S3Write *state, const char *key)
 {
     Buf body = BUF_INIT;
@@ -503,18 +521,10 @@ static int s3_multipart_complete(S3Write *state, const char *key)
                          .body_size = body.size};
     HttpResponse response;
     int result = s3_send(state->s3, &request, &response, NULL);
-    /* S3 may answer 200 with an <Error> body when the completion failed late. */
-    S3ErrorBody error;
-    if (result == 0 && status_ok(&response)) {
-        s3_xml_error_parse((const char *)response.body.data, response.body.size, &error);
-        if (error.code != NULL)
-            result = err_set(ERR_PROTOCOL, "unable to complete multipart upload of '%s' in bucket '%s' at %s: %s: %s",
-                             key, state->s3->bucket, state->s3->endpoint, error.code,
-                             error.message != NULL ? error.message : "");
-        s3_error_body_clear(&error);
-    } else if (result == 0) {
+    if (result == 0 && status_ok(&response))
+        result = s3_error_in_body(state->s3, "complete multipart upload of", key, &response);
+    else if (result == 0)
         result = s3_fail(state->s3, "complete multipart upload of", key, &response);
-    }
     http_response_clear(&response);
     buf_free(&body);
     return result;
@@ -536,6 +546,49 @@ static int s3_write_write(StorageWrite *write, const uint8_t *data, size_t size)
     return 0;
 }
 
+/* Server-side copy of a whole object (CopyObject: objects up to 5 GiB, far above any WAL segment). */
+static int s3_copy_object(S3State *s3, const char *from, const char *to)
+{
+    char *raw_source = mem_printf("/%s/%s", s3->bucket, from);
+    char *source = sigv4_uri_encode(raw_source, true);
+    free(raw_source);
+    SigV4Header extra[] = {{"x-amz-copy-source", source}};
+    S3Request request = {.verb = "PUT", .key = to, .extra = extra, .extra_count = 1, .body = (const uint8_t *)"",
+                         .body_size = 0};
+    HttpResponse response;
+    int result = s3_send(s3, &request, &response, NULL);
+    if (result == 0 && status_ok(&response))
+        result = s3_error_in_body(s3, "copy an object to", to, &response);
+    else if (result == 0)
+        result = s3_fail(s3, "copy an object to", to, &response);
+    if (result < 0)
+        err_context("copying '%s' to '%s' in bucket '%s'", from, to, s3->bucket);
+    http_response_clear(&response);
+    free(source);
+    return result;
+}
+
+static int s3_delete_key(S3State *s3, const char *key);
+
+/* The write was renamed (storage_write_set_name) after its multipart upload had been created under the old key:
+ * the complete object is under the provisional key; copy it to the final key, then remove the provisional one.
+ * The final key only ever names a whole object; a failed copy leaves at most the provisional object, which is
+ * removed on a best-effort basis. */
+static int s3_write_rename(S3Write *state, const char *final_key)
+{
+    int result = s3_copy_object(state->s3, state->upload_key, final_key);
+    if (result < 0) {
+        ErrorCode code = err_code();
+        char *message = mem_strdup(err_message());
+        if (s3_delete_key(state->s3, state->upload_key) < 0)
+            err_clear();
+        err_set(code, "%s", message);
+        free(message);
+        return -1;
+    }
+    return s3_delete_key(state->s3, state->upload_key);
+}
+
 static int s3_write_close(StorageWrite *write)
 {
     S3Write *state = write->state;
@@ -545,9 +598,24 @@ static int s3_write_close(StorageWrite *write)
         TRY(s3_put_object(state, write->path));
     } else {
         TRY(s3_multipart_part(state, write->path));
-        TRY(s3_multipart_complete(state, write->path));
+        TRY(s3_multipart_complete(state, state->upload_key));
+        state->closed = true; /* the upload is complete: nothing left to abort */
+        if (strcmp(state->upload_key, write->path) != 0)
+            TRY(s3_write_rename(state, write->path));
     }
     state->closed = true;
+    return 0;
+}
+
+/* A new final key before close: a single PUT (nothing sent yet) simply goes to the new key at close; a multipart
+ * upload already created under the old key is completed there and copied over at close (s3_write_rename). Memory
+ * stays bounded by the chunk size either way. */
+static int s3_write_set_path(StorageWrite *write, const char *full_path)
+{
+    S3Write *state = write->state;
+    if (state->closed)
+        return err_set(ERR_ASSERT, "unable to rename '%s' to '%s': the upload is already complete", write->path,
+                       full_path);
     return 0;
 }
 
@@ -567,18 +635,24 @@ static void s3_write_free(StorageWrite *write)
         return;
     S3Write *state = write->state;
     if (!state->closed && state->upload_id != NULL)
-        s3_multipart_abort(state, write->path);
+        s3_multipart_abort(state, state->upload_key);
     for (size_t i = 0; i < state->part_count; i++)
         free(state->etags[i]);
     free(state->etags);
     free(state->upload_id);
+    free(state->upload_key);
     buf_free(&state->chunk);
     free(state);
     free(write->path);
     free(write);
 }
 
-static const StorageWriteOps s3_write_ops = {.write = s3_write_write, .close = s3_write_close, .free = s3_write_free};
+static const StorageWriteOps s3_write_ops = {
+    .write = s3_write_write,
+    .close = s3_write_close,
+    .free = s3_write_free,
+    .set_path = s3_write_set_path,
+};
 
 static int s3_open_write(Storage *storage, const char *path, const StorageWriteOptions *options, StorageWrite **write)
 {
