@@ -10,7 +10,7 @@ AM_TESTS_ENVIRONMENT = GAIAREST='$(abs_top_builddir)/gaiarest'; \
 TESTS += test/integration/test_info.sh test/integration/test_info_files.sh
 EXTRA_DIST += test/integration/lib.sh test/integration/fixture-stock.sh test/integration/info_edit.py
 # S3: stock pgBackRest and gaiarest on one bucket, and faults, through test/s3/s3proxy.py (needs test/s3/gaia-s3tool)
-TESTS += test/integration/test_s3_interop.sh test/integration/test_s3_faults.sh
+TESTS += test/integration/test_s3_interop.sh test/integration/test_s3_faults.sh test/integration/test_s3_commands.sh
 
 clean-local: clean-local-integration
 clean-local-integration:

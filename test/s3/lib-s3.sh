@@ -20,7 +20,11 @@ S3_PIDS=()
 S3_TOOL=${GAIA_S3TOOL:-$(dirname "$(command -v "${GAIAREST_BUILD:-$GAIAREST}" 2>/dev/null || echo .)")/test/s3/gaia-s3tool}
 
 s3_cleanup() {
-    local pid
+    local pid name
+    # Clusters first: a shutdown waits for the archiver, whose archive_command may need the S3 server.
+    for name in "${LIB_CLUSTERS[@]}"; do
+        pg_stop "$name" >/dev/null 2>&1 || true
+    done
     for pid in "${S3_PIDS[@]}"; do
         kill "$pid" 2>/dev/null || true
     done

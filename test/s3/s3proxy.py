@@ -244,6 +244,7 @@ class UpstreamConnection(http.client.HTTPSConnection):
 
     def connect(self):
         raw = socket.create_connection(("127.0.0.1", self.port), self.timeout)
+        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # no Nagle stall between headers and body
         self.sock = self.upstream_context.wrap_socket(raw, server_hostname="localhost")
 
 
@@ -271,6 +272,7 @@ class Proxy:
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
+    disable_nagle_algorithm = True
     protocol_version = "HTTP/1.1"
     server_version = "s3proxy"
     sys_version = ""
@@ -329,9 +331,33 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return "/" + host[: -len(endpoint) - 1] + raw_path
         return raw_path
 
-    def _forward(self, body, raw_path, raw_query, truncate):
+    def _upstream_request(self, method, target, body, headers):
+        """Send to s3rver on this client connection's upstream connection (kept alive across requests: a TLS
+        handshake per request made the proxy the bottleneck of whole-cluster restores); a kept connection that
+        the server closed meanwhile is replaced once."""
         proxy = self.server.proxy
-        connection = UpstreamConnection(proxy.options.upstream_port, proxy.upstream_context)
+        for attempt in (0, 1):
+            connection = getattr(self, "upstream", None)
+            fresh = connection is None
+            if fresh:
+                connection = self.upstream = UpstreamConnection(proxy.options.upstream_port, proxy.upstream_context)
+            try:
+                connection.request(method, target, body=body if body else None, headers=headers)
+                return connection, connection.getresponse()
+            except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+                connection.close()
+                self.upstream = None
+                if fresh or attempt == 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def finish(self):
+        if getattr(self, "upstream", None) is not None:
+            self.upstream.close()
+            self.upstream = None
+        super().finish()
+
+    def _forward(self, body, raw_path, raw_query, truncate):
         target = self._upstream_target(raw_path) + ("?" + raw_query if raw_query else "")
         headers = {}
         for name, value in self.headers.items():
@@ -340,8 +366,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             headers[name] = value
         headers["Host"] = "localhost"
         headers["Content-Length"] = str(len(body))
-        connection.request(self.command, target, body=body if body else None, headers=headers)
-        response = connection.getresponse()
+        connection, response = self._upstream_request(self.command, target, body, headers)
         data = response.read()
         status = response.status
         self.send_response(status)
@@ -355,7 +380,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         else:
             self.send_header("Content-Length", str(len(data)))
         self.end_headers()
-        connection.close()
+        if response.will_close:
+            connection.close()
+            self.upstream = None
         if status >= 300:
             code = re.search(rb"<Code>([^<]*)</Code>", data)
             self.upstream_code = code.group(1).decode("utf-8", "replace") if code else None

@@ -1,0 +1,277 @@
+#!/bin/bash
+# test_s3_commands.sh: every gaiarest command on an S3 repository shared with stock pgBackRest 2.45.
+#
+# s3rver over TLS behind s3proxy.py (every request's SigV4 signature checked), a PostgreSQL 15 cluster under pgbench
+# load, small upload chunks (1 MiB: WAL segments and data files go up as multipart uploads) and lz4:
+#   gaiarest stanza-create, check; gaiarest archive-push as archive_command -> stock archive-get returns every segment
+#   byte-identical (and no provisional object is left in the archive);
+#   stock archive-push as archive_command -> gaiarest archive-get returns every segment byte-identical;
+#   gaiarest backup full + incr -> stock info lists them, stock restore restores the incr, PostgreSQL starts, tables
+#   equal the source at backup time (row count + md5 of the sorted rows);
+#   stock backup full -> gaiarest restore (restore_command = gaiarest archive-get), tables equal;
+#   gaiarest expire (--repo1-retention-full=1; 2 in the file, so no backup expires the other tool's) removes gaiarest's backups and the WAL before the stock full; stock info
+#   agrees; gaiarest verify and stock verify find the repository consistent.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/../s3/lib-s3.sh"
+
+lib_init
+s3_start
+T=$GAIA_TMP
+C=$T/conf
+mkdir -p "$C" "$T/wal-gaia" "$T/wal-stock" "$T/get"
+chmod 0755 "$C"
+chmod 0777 "$T/wal-gaia" "$T/wal-stock" "$T/get"
+CONF=$C/s3.conf
+START=$SECONDS
+
+s3_conf "$CONF" /cmds "" "repo1-storage-upload-chunk-size=1MiB" "compress-type=lz4" "start-fast=y" \
+    "archive-check=y" "repo1-retention-full=2" "process-max=2"
+
+# archive_command: keep a copy of what PostgreSQL handed over (the reference for archive-get), then push.
+push_command() { # push_command PROGRAM COPY_DIR
+    echo "cp %p $2/%f && $1 --config=$CONF --stanza=demo archive-push %p"
+}
+pg_start demo "$(push_command "$GAIAREST" "$T/wal-gaia")"
+{
+    echo "[demo]"
+    echo "pg1-path=$(pg_data demo)"
+    echo "pg1-port=$(pg_port demo)"
+    echo "pg1-socket-path=$(pg_sock demo)"
+} >>"$CONF"
+
+LAP=$SECONDS
+lap() { # print the seconds since the last lap (where the time goes)
+    echo "# $((SECONDS - LAP))s"
+    LAP=$SECONDS
+}
+
+run() { # run LOGNAME COMMAND...: exit code, output in $T/LOGNAME.out/.err (shown on failure)
+    local name=$1 rc=0 start=$SECONDS requests
+    shift
+    requests=$(wc -l <"$S3_LOG")
+    "$@" >"$T/$name.out" 2>"$T/$name.err" || rc=$?
+    echo "# $name: $((SECONDS - start))s, $(($(wc -l <"$S3_LOG") - requests)) S3 requests"
+    [ $rc = 0 ] || { cat "$T/$name.err" "$T/$name.out" | head -20 | tap_diag; }
+    return $rc
+}
+
+TABLES="pgbench_accounts pgbench_branches pgbench_tellers pgbench_history marker"
+snapshot() { # snapshot CLUSTER: "name count md5-of-sorted-rows" per table
+    local table sql=""
+    for table in $TABLES; do
+        [ -n "$sql" ] && sql="$sql union all "
+        sql="${sql}select '$table '||count(*)||' '||coalesce(md5(string_agg(t::text, ',' order by t::text)), '-') from $table t"
+    done
+    pg_sql "$1" "$sql"
+}
+
+writes() { # writes NOTE [TRANSACTIONS]
+    pg_bench demo -n -t "${2:-200}" -c 2 >>"$T/pgbench.log" 2>&1 || bail_out "pgbench failed"
+    pg_sql demo "insert into marker (note) values ('$1')" >/dev/null || bail_out "writes failed"
+}
+
+switch_and_wait() { # switch WAL and wait until PostgreSQL reports the segment archived
+    local segment i
+    segment=$(pg_sql demo "select pg_walfile_name(pg_switch_wal())")
+    for i in $(seq 1 300); do
+        [ "$(pg_sql demo "select coalesce(last_archived_wal >= '$segment', false) from pg_stat_archiver")" = t ] &&
+            return 0
+        sleep 0.2
+    done
+    pg_sql demo "select * from pg_stat_archiver" | tap_diag
+    tail -20 "$T/demo.log" | tap_diag
+    bail_out "segment $segment was not archived"
+}
+
+set_archive_command() {
+    pg_sql demo "alter system set archive_command = '${1//\'/\'\'}'" >/dev/null &&
+        pg_sql demo "select pg_reload_conf()" >/dev/null || bail_out "cannot change archive_command"
+    sleep 0.3
+}
+
+# archive_get_all PROGRAM COPY_DIR: fetch every copied segment with PROGRAM archive-get and compare; prints
+# "<fetched> <identical>"
+archive_get_all() {
+    local program=$1 dir=$2 file name fetched=0 same=0
+    for file in "$dir"/*; do
+        name=$(basename "$file")
+        [[ $name =~ ^[0-9A-F]{24}$ ]] || continue
+        fetched=$((fetched + 1))
+        rm -f "$T/get/$name"
+        as_pg env TZ=UTC "$program" --config="$CONF" --stanza=demo archive-get "$name" "$T/get/$name" \
+            >>"$T/archive-get.log" 2>&1 || { echo "# $program archive-get $name failed" >&2; continue; }
+        cmp -s "$file" "$T/get/$name" && same=$((same + 1))
+    done
+    echo "$fetched $same"
+}
+
+lap
+# --- stanza-create, check ----------------------------------------------------------------------------------------
+s3_log_mark
+rc=0; run stanza-create run_gaiarest "$CONF" --stanza=demo stanza-create || rc=$?
+assert_status "gaiarest stanza-create on S3" 0 $rc
+rc=0; run stock-info0 run_pgbackrest "$CONF" --stanza=demo --output=json info || rc=$?
+assert_eq "stock info reads gaiarest's new stanza (status 'no valid backups')" "0 2" \
+    "$rc $(jq -r '.[0].status.code' "$T/stock-info0.out" 2>/dev/null)"
+rc=0; run check run_gaiarest "$CONF" --stanza=demo check || rc=$?
+assert_status "gaiarest check on S3 (its archive_command is gaiarest archive-push)" 0 $rc
+
+lap
+# --- gaiarest archive-push -> stock archive-get ---------------------------------------------------------------------
+pg_bench demo -i -s 2 -q >"$T/pgbench.log" 2>&1 || bail_out "pgbench -i failed"
+pg_sql demo "create table marker (id serial primary key, note text)" >/dev/null || bail_out "marker table"
+writes "load 1" 300
+switch_and_wait
+read -r fetched same < <(archive_get_all pgbackrest "$T/wal-gaia")
+if [ "$fetched" -ge 3 ] && [ "$fetched" = "$same" ]; then
+    tap_ok "stock archive-get returns the $fetched segments gaiarest pushed, byte-identical"
+else
+    tap_not_ok "stock archive-get of gaiarest's segments: $same of $fetched identical"
+    tail -20 "$T/archive-get.log" | tap_diag
+fi
+ARCHIVE_ID=$(jq -r '.[0].archive[0].id' "$T/stock-info0.out")
+run_pgbackrest "$CONF" --stanza=demo --recurse repo-ls "archive/demo/$ARCHIVE_ID" >"$T/archive-ls" 2>&1
+stray=$(grep -vE '(^|/)[0-9A-F]{24}-[0-9a-f]{40}\.lz4$|^[0-9A-F]{16}$|\.history$|\.backup$' "$T/archive-ls" || true)
+assert_eq "the archive holds only final segment names (no provisional upload left)" "" "$stray"
+assert_eq "gaiarest's pushes: signatures verified, no forbidden header, Content-MD5, equal parts" "" \
+    "$(s3_log_check md5=1 | grep -v '^parts=')"
+if [ "$(s3_log_since | grep -c '"PUT".*partNumber=')" -gt 0 ]; then
+    tap_ok "segments larger than the chunk went up as multipart uploads"
+else
+    tap_not_ok "segments larger than the chunk went up as multipart uploads"
+fi
+
+lap
+# --- stock archive-push -> gaiarest archive-get ---------------------------------------------------------------------
+set_archive_command "$(push_command pgbackrest "$T/wal-stock")"
+writes "load 2" 200
+switch_and_wait
+writes "load 3" 200
+switch_and_wait
+read -r fetched same < <(archive_get_all "$GAIAREST" "$T/wal-stock")
+if [ "$fetched" -ge 2 ] && [ "$fetched" = "$same" ]; then
+    tap_ok "gaiarest archive-get returns the $fetched segments stock pushed, byte-identical"
+else
+    tap_not_ok "gaiarest archive-get of stock's segments: $same of $fetched identical"
+    tail -20 "$T/archive-get.log" | tap_diag
+fi
+rc=0
+run_gaiarest "$CONF" --stanza=demo archive-get 0000000100000000000000FF "$T/get/missing" >"$T/missing.log" 2>&1 || rc=$?
+assert_status "gaiarest archive-get of a segment that is not in the archive: exit 1" 1 $rc
+set_archive_command "$(push_command "$GAIAREST" "$T/wal-gaia")"
+# (this archive_command stays for gaiarest's backups; stock backup insists on one that names pgbackrest)
+
+lap
+# --- gaiarest backup -> stock info, stock restore ---------------------------------------------------------------------
+declare -A SNAP
+s3_log_mark
+rc=0; run backup-full run_gaiarest "$CONF" --stanza=demo --type=full backup || rc=$?
+assert_status "gaiarest full backup to S3" 0 $rc
+SNAP[full]=$(snapshot demo)
+writes "after full" 300
+rc=0; run backup-incr run_gaiarest "$CONF" --stanza=demo --type=incr backup || rc=$?
+assert_status "gaiarest incr backup to S3" 0 $rc
+SNAP[incr]=$(snapshot demo)
+writes "after incr" 100
+assert_eq "gaiarest's backup requests: signatures verified, no forbidden header, Content-MD5, equal parts" "" \
+    "$(s3_log_check md5=1 | grep -v '^parts=')"
+
+rc=0; run stock-info1 run_pgbackrest "$CONF" --stanza=demo --output=json info || rc=$?
+assert_eq "stock info lists gaiarest's full and incr" "0 full incr" \
+    "$rc $(jq -r '[.[0].backup[].type] | join(" ")' "$T/stock-info1.out" 2>/dev/null)"
+GAIA_FULL=$(jq -r '.[0].backup[0].label' "$T/stock-info1.out")
+GAIA_INCR=$(jq -r '.[0].backup[1].label' "$T/stock-info1.out")
+rc=0; run gaia-info run_gaiarest "$CONF" --stanza=demo --output=json info || rc=$?
+assert_json_eq "gaiarest info equals stock info on the same S3 repository" "$T/stock-info1.out" "$T/gaia-info.out"
+
+start_restored() { # start_restored NAME DIR: own port/socket, no archiving; wait until out of recovery
+    local name=$1 dir=$2 port sock="$T/$1-sock" i
+    port=$(port_free)
+    as_pg mkdir -p "$sock"
+    printf "port = %s\nunix_socket_directories = '%s'\narchive_mode = off\n" "$port" "$sock" |
+        as_pg tee -a "$dir/postgresql.conf" >/dev/null
+    LIB_PG_DATA[$name]=$dir
+    LIB_PG_PORT[$name]=$port
+    LIB_PG_SOCK[$name]=$sock
+    LIB_CLUSTERS+=("$name")
+    as_pg "$PG_BIN/pg_ctl" -D "$dir" -l "$T/$name.log" -w -t 120 start >/dev/null 2>&1 ||
+        { tail -20 "$T/$name.log" | tap_diag; return 1; }
+    for i in $(seq 1 300); do
+        [ "$(pg_sql "$name" "select pg_is_in_recovery()" 2>/dev/null)" = f ] && return 0
+        sleep 0.2
+    done
+    tail -20 "$T/$name.log" | tap_diag
+    return 1
+}
+
+# restore_check DESC PROGRAM GETTER LABEL SNAPSHOT: PROGRAM restores LABEL (restore_command = GETTER archive-get),
+# the cluster starts and its tables equal SNAPSHOT
+N=0
+restore_check() {
+    local desc=$1 program=$2 getter=$3 label=$4 expected=$5 dir rc=0
+    N=$((N + 1))
+    dir=$T/r$N
+    as_pg mkdir -p "$dir"
+    as_pg env TZ=UTC "$program" --config="$CONF" --stanza=demo --set="$label" --pg1-path="$dir" --type=immediate \
+        --target-action=promote \
+        --recovery-option="restore_command=$getter --config=$CONF --pg1-path=$dir --stanza=demo archive-get %f \"%p\"" \
+        restore >"$T/r$N.restore.log" 2>&1 || rc=$?
+    echo "# r$N: restore by $(basename "$program") $((SECONDS - LAP))s"
+    if [ $rc != 0 ]; then
+        tap_not_ok "$desc: restore (exit $rc)"
+        tail -20 "$T/r$N.restore.log" | tap_diag
+        return
+    fi
+    if ! start_restored "r$N" "$dir"; then
+        tap_not_ok "$desc: the restored cluster starts"
+        return
+    fi
+    echo "# r$N: started $((SECONDS - LAP))s"
+    assert_eq "$desc: tables equal the source at backup time" "$expected" "$(snapshot "r$N")"
+    pg_stop "r$N"
+}
+restore_check "stock restores gaiarest's incr from S3" pgbackrest pgbackrest "$GAIA_INCR" "${SNAP[incr]}"
+
+lap
+# --- stock backup -> gaiarest restore ---------------------------------------------------------------------------------
+set_archive_command "$(push_command pgbackrest "$T/wal-stock")"
+rc=0; run stock-backup run_pgbackrest "$CONF" --stanza=demo --type=full backup || rc=$?
+assert_status "stock full backup to the same S3 repository" 0 $rc
+SNAP[stock]=$(snapshot demo)
+rc=0; run stock-info2 run_pgbackrest "$CONF" --stanza=demo --output=json info || rc=$?
+STOCK_FULL=$(jq -r '.[0].backup[-1].label' "$T/stock-info2.out")
+s3_log_mark
+restore_check "gaiarest restores stock's full from S3 (restore_command = gaiarest archive-get)" "$GAIAREST" \
+    "$GAIAREST" "$STOCK_FULL" "${SNAP[stock]}"
+restore_check "gaiarest restores its own full from S3" "$GAIAREST" "$GAIAREST" "$GAIA_FULL" "${SNAP[full]}"
+assert_eq "gaiarest's restore requests: signatures verified" "" "$(s3_log_check | grep -v '^parts=')"
+
+lap
+set_archive_command "$(push_command "$GAIAREST" "$T/wal-gaia")"
+
+# --- expire, verify -----------------------------------------------------------------------------------------------------
+writes "before expire" 50
+switch_and_wait
+s3_log_mark
+rc=0; run expire run_gaiarest "$CONF" --stanza=demo --repo1-retention-full=1 expire || rc=$?
+assert_status "gaiarest expire on S3 (retention-full=1)" 0 $rc
+rc=0; run stock-info3 run_pgbackrest "$CONF" --stanza=demo --output=json info || rc=$?
+assert_eq "stock info after gaiarest's expire: only stock's full is left" "0 $STOCK_FULL" \
+    "$rc $(jq -r '[.[0].backup[].label] | join(" ")' "$T/stock-info3.out" 2>/dev/null)"
+STOCK_START=$(jq -r '.[0].backup[0].archive.start' "$T/stock-info3.out")
+assert_eq "the archive now starts at the stock full's first segment" "$STOCK_START" \
+    "$(jq -r '.[0].archive[0].min' "$T/stock-info3.out")"
+run_pgbackrest "$CONF" --stanza=demo --recurse repo-ls backup/demo >"$T/backup-ls" 2>&1
+assert_eq "the expired backups' objects are gone from the bucket" "0" \
+    "$(grep -cE "^($GAIA_FULL|$GAIA_INCR)/" "$T/backup-ls")"
+rc=0; run gaia-verify run_gaiarest "$CONF" --stanza=demo verify || rc=$?
+assert_status "gaiarest verify on S3 after expire" 0 $rc
+rc=0; run stock-verify run_pgbackrest "$CONF" --stanza=demo verify || rc=$?
+assert_status "stock verify agrees" 0 $rc
+rc=0; run check2 run_gaiarest "$CONF" --stanza=demo check || rc=$?
+assert_status "gaiarest check on S3 after everything" 0 $rc
+assert_eq "expire/verify/check requests: signatures verified, Content-MD5 on every body" "" \
+    "$(s3_log_check md5=1 | grep -v '^parts=')"
+
+echo "# test_s3_commands.sh took $((SECONDS - START))s"
+tap_done
