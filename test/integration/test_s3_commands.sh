@@ -249,6 +249,36 @@ assert_eq "gaiarest's restore requests: signatures verified" "" "$(s3_log_check 
 lap
 set_archive_command "$(push_command "$GAIAREST" "$T/wal-gaia")"
 
+# --- a push whose server-side copy to the final name fails ----------------------------------------------------------------
+# Uncompressed, a segment is 16 chunks: its multipart upload is created under the bare segment name and copied to
+# "<segment>-<sha1>" once the SHA-1 is known. With every PUT to a final name failing, archive-push must fail (so
+# PostgreSQL would keep the segment), leave nothing under any name, and succeed once the faults stop.
+SEG=$(ls "$T/wal-gaia" | grep -E '^[0-9A-F]{24}$' | sort | tail -1)
+run_pgbackrest "$CONF" --stanza=demo --recurse repo-ls "archive/demo/$ARCHIVE_ID" >"$T/archive-ls" 2>&1
+STORED=$(grep -E "(^|/)$SEG-" "$T/archive-ls")
+"$S3_TOOL" --config="$CONF" rm "archive/demo/$ARCHIVE_ID/$STORED" >"$T/rm.log" 2>&1 || bail_out "cannot remove $STORED"
+s3_faults "500:*:PUT:$SEG-[0-9a-f]{40}\$"
+rc=0; run push-fault run_gaiarest "$CONF" --stanza=demo --compress-type=none --io-timeout=2 archive-push \
+    "$T/wal-gaia/$SEG" 2>/dev/null || rc=$?
+s3_faults
+[ $rc != 0 ] && tap_ok "archive-push fails when the copy to the final name keeps failing (exit $rc)" ||
+    tap_not_ok "archive-push fails when the copy to the final name keeps failing"
+run_pgbackrest "$CONF" --stanza=demo --recurse repo-ls "archive/demo/$ARCHIVE_ID" >"$T/archive-ls" 2>&1
+assert_eq "after the failed push nothing is stored for the segment, under any name" "" \
+    "$(grep -E "(^|/)$SEG(-|$)" "$T/archive-ls")"
+rc=0; run push-retry run_gaiarest "$CONF" --stanza=demo --compress-type=none archive-push "$T/wal-gaia/$SEG" || rc=$?
+rm -f "$T/get/$SEG"
+run_pgbackrest "$CONF" --stanza=demo archive-get "$SEG" "$T/get/$SEG" >"$T/get.log" 2>&1
+if [ $rc = 0 ] && cmp -s "$T/wal-gaia/$SEG" "$T/get/$SEG"; then
+    tap_ok "the push succeeds after the faults stop and stock archive-get returns the segment identical"
+else
+    tap_not_ok "the push succeeds after the faults stop and stock archive-get returns the segment identical"
+    cat "$T/get.log" | tap_diag
+fi
+run_pgbackrest "$CONF" --stanza=demo --recurse repo-ls "archive/demo/$ARCHIVE_ID" >"$T/archive-ls" 2>&1
+assert_eq "the segment is stored once, under its final uncompressed name only" "1" \
+    "$(grep -cE "(^|/)$SEG(-|$)" "$T/archive-ls")$(grep -E "(^|/)$SEG(-|$)" "$T/archive-ls" | grep -vE "$SEG-[0-9a-f]{40}$")"
+
 # --- expire, verify -----------------------------------------------------------------------------------------------------
 writes "before expire" 50
 switch_and_wait
