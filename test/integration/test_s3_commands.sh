@@ -39,12 +39,6 @@ pg_start demo "$(push_command "$GAIAREST" "$T/wal-gaia")"
     echo "pg1-socket-path=$(pg_sock demo)"
 } >>"$CONF"
 
-LAP=$SECONDS
-lap() { # print the seconds since the last lap (where the time goes)
-    echo "# $((SECONDS - LAP))s"
-    LAP=$SECONDS
-}
-
 run() { # run LOGNAME COMMAND...: exit code, output in $T/LOGNAME.out/.err (shown on failure)
     local name=$1 rc=0 start=$SECONDS requests
     shift
@@ -105,7 +99,6 @@ archive_get_all() {
     echo "$fetched $same"
 }
 
-lap
 # --- stanza-create, check ----------------------------------------------------------------------------------------
 s3_log_mark
 rc=0; run stanza-create run_gaiarest "$CONF" --stanza=demo stanza-create || rc=$?
@@ -116,7 +109,6 @@ assert_eq "stock info reads gaiarest's new stanza (status 'no valid backups')" "
 rc=0; run check run_gaiarest "$CONF" --stanza=demo check || rc=$?
 assert_status "gaiarest check on S3 (its archive_command is gaiarest archive-push)" 0 $rc
 
-lap
 # --- gaiarest archive-push -> stock archive-get ---------------------------------------------------------------------
 pg_bench demo -i -s 2 -q >"$T/pgbench.log" 2>&1 || bail_out "pgbench -i failed"
 pg_sql demo "create table marker (id serial primary key, note text)" >/dev/null || bail_out "marker table"
@@ -141,7 +133,6 @@ else
     tap_not_ok "segments larger than the chunk went up as multipart uploads"
 fi
 
-lap
 # --- stock archive-push -> gaiarest archive-get ---------------------------------------------------------------------
 set_archive_command "$(push_command pgbackrest "$T/wal-stock")"
 writes "load 2" 200
@@ -161,7 +152,6 @@ assert_status "gaiarest archive-get of a segment that is not in the archive: exi
 set_archive_command "$(push_command "$GAIAREST" "$T/wal-gaia")"
 # (this archive_command stays for gaiarest's backups; stock backup insists on one that names pgbackrest)
 
-lap
 # --- gaiarest backup -> stock info, stock restore ---------------------------------------------------------------------
 declare -A SNAP
 s3_log_mark
@@ -216,7 +206,6 @@ restore_check() {
         --target-action=promote \
         --recovery-option="restore_command=$getter --config=$CONF --pg1-path=$dir --stanza=demo archive-get %f \"%p\"" \
         restore >"$T/r$N.restore.log" 2>&1 || rc=$?
-    echo "# r$N: restore by $(basename "$program") $((SECONDS - LAP))s"
     if [ $rc != 0 ]; then
         tap_not_ok "$desc: restore (exit $rc)"
         tail -20 "$T/r$N.restore.log" | tap_diag
@@ -226,13 +215,11 @@ restore_check() {
         tap_not_ok "$desc: the restored cluster starts"
         return
     fi
-    echo "# r$N: started $((SECONDS - LAP))s"
     assert_eq "$desc: tables equal the source at backup time" "$expected" "$(snapshot "r$N")"
     pg_stop "r$N"
 }
 restore_check "stock restores gaiarest's incr from S3" pgbackrest pgbackrest "$GAIA_INCR" "${SNAP[incr]}"
 
-lap
 # --- stock backup -> gaiarest restore ---------------------------------------------------------------------------------
 set_archive_command "$(push_command pgbackrest "$T/wal-stock")"
 rc=0; run stock-backup run_pgbackrest "$CONF" --stanza=demo --type=full backup || rc=$?
@@ -246,7 +233,6 @@ restore_check "gaiarest restores stock's full from S3 (restore_command = gaiares
 restore_check "gaiarest restores its own full from S3" "$GAIAREST" "$GAIAREST" "$GAIA_FULL" "${SNAP[full]}"
 assert_eq "gaiarest's restore requests: signatures verified" "" "$(s3_log_check | grep -v '^parts=')"
 
-lap
 set_archive_command "$(push_command "$GAIAREST" "$T/wal-gaia")"
 
 # --- a push whose server-side copy to the final name fails ----------------------------------------------------------------

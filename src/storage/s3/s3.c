@@ -562,7 +562,7 @@ static int s3_copy_object(S3State *s3, const char *from, const char *to)
     else if (result == 0)
         result = s3_fail(s3, "copy an object to", to, &response);
     if (result < 0)
-        err_context("copying '%s' to '%s' in bucket '%s'", from, to, s3->bucket);
+        err_context("copying from '%s'", from);
     http_response_clear(&response);
     free(source);
     return result;
