@@ -239,9 +239,12 @@ set_archive_command "$(push_command "$GAIAREST" "$T/wal-gaia")"
 # Uncompressed, a segment is 16 chunks: its multipart upload is created under the bare segment name and copied to
 # "<segment>-<sha1>" once the SHA-1 is known. With every PUT to a final name failing, archive-push must fail (so
 # PostgreSQL would keep the segment), leave nothing under any name, and succeed once the faults stop.
+writes "before the fault" 50
+switch_and_wait # every segment copied so far is archived (none is in flight)
 SEG=$(ls "$T/wal-gaia" | grep -E '^[0-9A-F]{24}$' | sort | tail -1)
 run_pgbackrest "$CONF" --stanza=demo --recurse repo-ls "archive/demo/$ARCHIVE_ID" >"$T/archive-ls" 2>&1
 STORED=$(grep -E "(^|/)$SEG-" "$T/archive-ls")
+[ -n "$STORED" ] || bail_out "segment $SEG is not in the archive"
 "$S3_TOOL" --config="$CONF" rm "archive/demo/$ARCHIVE_ID/$STORED" >"$T/rm.log" 2>&1 || bail_out "cannot remove $STORED"
 s3_faults "500:*:PUT:$SEG-[0-9a-f]{40}\$"
 rc=0; run push-fault run_gaiarest "$CONF" --stanza=demo --compress-type=none --io-timeout=2 archive-push \
@@ -280,8 +283,18 @@ assert_eq "the archive now starts at the stock full's first segment" "$STOCK_STA
 run_pgbackrest "$CONF" --stanza=demo --recurse repo-ls backup/demo >"$T/backup-ls" 2>&1
 assert_eq "the expired backups' objects are gone from the bucket" "0" \
     "$(grep -cE "^($GAIA_FULL|$GAIA_INCR)/" "$T/backup-ls")"
+VERIFY_FROM=$(wc -l <"$S3_LOG")
 rc=0; run gaia-verify run_gaiarest "$CONF" --stanza=demo verify || rc=$?
 assert_status "gaiarest verify on S3 after expire" 0 $rc
+# Connections are reused (keep-alive, one connection cache per worker): process-max=2, so a handful of connections
+# for hundreds of reads, not one per file.
+connections=$(tail -n +$((VERIFY_FROM + 1)) "$S3_LOG" | jq -r .conn | sort -u | wc -l)
+requests=$(tail -n +$((VERIFY_FROM + 1)) "$S3_LOG" | wc -l)
+if [ "$requests" -gt 300 ] && [ "$connections" -le 6 ]; then
+    tap_ok "gaiarest verify reused its connections ($requests requests on $connections connections)"
+else
+    tap_not_ok "gaiarest verify reused its connections ($requests requests on $connections connections)"
+fi
 rc=0; run stock-verify run_pgbackrest "$CONF" --stanza=demo verify || rc=$?
 assert_status "stock verify agrees" 0 $rc
 rc=0; run check2 run_gaiarest "$CONF" --stanza=demo check || rc=$?

@@ -34,7 +34,8 @@ What it adds to s3rver:
   * A log, one JSON object per line for every request: n, method, path, query, host, header names (lower case,
     in the order received), content_length, md5 (true when Content-MD5 was sent), sig ("ok", "mismatch",
     "unsigned", ... or "off"), region, fault (the action applied or null), status (the answer, null after a
-    reset), code (the S3 error code of an upstream error answer).
+    reset), code (the S3 error code of an upstream error answer), conn (the number of the client's TLS connection:
+    how well a client reuses its connections).
 """
 
 import argparse
@@ -254,6 +255,7 @@ class Proxy:
         self.schedule = Schedule(options.fault or [], options.control)
         self.log_lock = threading.Lock()
         self.count = 0
+        self.connections = 0
         self.log = open(options.log, "a", buffering=1) if options.log else None
         self.upstream_context = ssl.create_default_context(cafile=options.ca_file)
         if options.ca_file is None:
@@ -265,6 +267,11 @@ class Proxy:
             self.count += 1
             return self.count
 
+    def next_connection(self):
+        with self.log_lock:
+            self.connections += 1
+            return self.connections
+
     def write_log(self, record):
         if self.log is not None:
             with self.log_lock:
@@ -273,6 +280,10 @@ class Proxy:
 
 class Handler(http.server.BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
+
+    def setup(self):
+        super().setup()
+        self.connection_number = self.server.proxy.next_connection()
     protocol_version = "HTTP/1.1"
     server_version = "s3proxy"
     sys_version = ""
@@ -402,6 +413,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         raw_path, raw_query = parsed.path, parsed.query
         record = {
             "n": number,
+            "conn": self.connection_number,
             "method": self.command,
             "path": raw_path,
             "query": raw_query,

@@ -32,6 +32,10 @@ struct HttpClient {
     unsigned random_state;
     CURL *idle[HTTP_IDLE_MAX];
     size_t idle_count;
+    /* Connection cache (and TLS sessions) of every handle of this client. Without it a connection lives in the
+     * cache of the multi handle that ran the transfer, and a stream's multi handle is freed with the stream: every
+     * streamed GET would open a new TLS connection. One client is used by one thread, so no locks are needed. */
+    CURLSH *share;
     HttpTraceCallback trace;
     void *trace_context;
     HttpHeaderTraceCallback header_trace;
@@ -111,6 +115,13 @@ int http_client_new(const HttpClientOptions *options, HttpClient **client)
     result->ca_path = options->ca_path != NULL ? mem_strdup(options->ca_path) : NULL;
     result->timeout_ms = options->timeout_ms != 0 ? options->timeout_ms : 60000;
     result->random_state = (unsigned)time(NULL) ^ (unsigned)getpid() ^ (unsigned)(uintptr_t)result;
+    result->share = curl_share_init();
+    if (result->share == NULL || curl_share_setopt(result->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK ||
+        curl_share_setopt(result->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK ||
+        curl_share_setopt(result->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS) != CURLSHE_OK) {
+        http_client_free(result);
+        return err_set(ERR_HOST_CONNECT, "unable to create the curl connection cache for %s", options->host);
+    }
     *client = result;
     return 0;
 }
@@ -121,6 +132,8 @@ void http_client_free(HttpClient *client)
         return;
     for (size_t i = 0; i < client->idle_count; i++)
         curl_easy_cleanup(client->idle[i]);
+    if (client->share != NULL)
+        curl_share_cleanup(client->share); /* after the handles that use it */
     curl_slist_free_all(client->connect_to);
     free(client->host);
     free(client->url_base);
@@ -256,6 +269,8 @@ static int transfer_setup(HttpClient *client, CURL *handle, const HttpRequest *r
     curl_easy_reset(handle);
     char *url = mem_printf("%s%s", client->url_base, request->path);
     CURLcode rc = curl_easy_setopt(handle, CURLOPT_URL, url);
+    if (rc == CURLE_OK)
+        rc = curl_easy_setopt(handle, CURLOPT_SHARE, client->share);
     free(url);
 
     struct curl_slist *list = NULL;
