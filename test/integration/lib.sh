@@ -9,6 +9,7 @@
 #   port_free           print a free TCP port from this script's range
 #   pg_start NAME CMD   initdb (checksums on) and start a PostgreSQL 15 cluster with archive_command CMD
 #   pg_stop NAME        fast shutdown by the postmaster PID, SIGKILL as a fallback
+#   pg_start_restored NAME DIR   start a restored data directory and wait until it is out of recovery
 #   pg_sql NAME SQL     run SQL on the cluster (psql, as postgres)
 #   run_pgbackrest CONF ARGS... / run_gaiarest CONF ARGS...   run as postgres with --config=CONF
 # Any missing prerequisite is a failure (exit 1 after a "Bail out!"), never a skip.
@@ -258,6 +259,32 @@ pg_stop() {
     as_pg "$PG_BIN/pg_ctl" -D "$data" -m fast -w -t 30 stop >/dev/null 2>&1 && return 0
     [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
     return 0
+}
+
+# pg_start_restored NAME DIR: start a restored data directory as cluster NAME on its own port and socket, archiving
+# off, and wait until it accepts connections and has left recovery (a standby, STANDBY=1: only until it runs).
+# Returns 1 (the end of its log shown) when it does not get there.
+pg_start_restored() {
+    local name=$1 dir=$2 port sock="$GAIA_TMP/$1-sock" i
+    port=$(port_free)
+    as_pg mkdir -p "$sock"
+    printf "port = %s\nunix_socket_directories = '%s'\narchive_mode = off\n" "$port" "$sock" |
+        as_pg tee -a "$dir/postgresql.conf" >/dev/null
+    LIB_PG_DATA[$name]=$dir
+    LIB_PG_PORT[$name]=$port
+    LIB_PG_SOCK[$name]=$sock
+    LIB_CLUSTERS+=("$name")
+    if ! as_pg "$PG_BIN/pg_ctl" -D "$dir" -l "$GAIA_TMP/$name.log" -w -t 120 start >/dev/null 2>&1; then
+        tail -20 "$GAIA_TMP/$name.log" | tap_diag
+        return 1
+    fi
+    [ "${STANDBY:-0}" = 1 ] && return 0
+    for i in $(seq 1 300); do
+        [ "$(pg_sql "$name" "select pg_is_in_recovery()" 2>/dev/null)" = f ] && return 0
+        sleep 0.2
+    done
+    tail -20 "$GAIA_TMP/$name.log" | tap_diag
+    return 1
 }
 
 pg_sql() {

@@ -125,31 +125,6 @@ stock_restore_command() { # stock_restore_command REPO PG_PATH: the archive-get 
     echo "pgbackrest --config=$CONF --pg1-path=$2 --repo=$1 --stanza=demo archive-get %f \"%p\""
 }
 
-# start_restored NAME DIR: start a restored cluster on its own port and socket (no archiving) and wait until it
-# accepts connections and has left recovery (unless it is a standby: STANDBY=1).
-start_restored() {
-    local name=$1 dir=$2 port sock="$T/$1-sock" i
-    port=$(port_free)
-    as_pg mkdir -p "$sock"
-    printf "port = %s\nunix_socket_directories = '%s'\narchive_mode = off\n" "$port" "$sock" |
-        as_pg tee -a "$dir/postgresql.conf" >/dev/null
-    LIB_PG_DATA[$name]=$dir
-    LIB_PG_PORT[$name]=$port
-    LIB_PG_SOCK[$name]=$sock
-    LIB_CLUSTERS+=("$name")
-    if ! as_pg "$PG_BIN/pg_ctl" -D "$dir" -l "$T/$name.log" -w -t 120 start >/dev/null 2>&1; then
-        tail -20 "$T/$name.log" | tap_diag
-        return 1
-    fi
-    [ "${STANDBY:-0}" = 1 ] && return 0
-    for i in $(seq 1 300); do
-        [ "$(pg_sql "$name" "select pg_is_in_recovery()" 2>/dev/null)" = f ] && return 0
-        sleep 0.2
-    done
-    tail -20 "$T/$name.log" | tap_diag
-    return 1
-}
-
 # restore_and_check KEY: restore repo/label with gaiarest, start it, compare with the snapshot taken after the backup
 N=0
 restore_and_check() {
@@ -166,7 +141,7 @@ restore_and_check() {
         tail -20 "$T/r$N.restore.log" | tap_diag
         return
     fi
-    if ! start_restored "r$N" "$dir"; then
+    if ! pg_start_restored "r$N" "$dir"; then
         tap_not_ok "restore repo$repo $label: restored cluster starts"
         return
     fi
@@ -218,7 +193,7 @@ pitr_check() { # pitr_check DESC ARGS...
     run_gaiarest "$CONF" --stanza=demo --repo=1 --pg1-path="$T/r$N" --process-max=2 \
         --tablespace-map=ts1="$T/r$N-ts" --target-action=promote "$@" \
         --recovery-option="restore_command=$(stock_restore_command 1 "$T/r$N")" restore >"$T/r$N.restore.log" 2>&1 || rc=$?
-    if [ $rc != 0 ] || ! start_restored "r$N" "$T/r$N"; then
+    if [ $rc != 0 ] || ! pg_start_restored "r$N" "$T/r$N"; then
         tap_not_ok "$desc"
         tail -20 "$T/r$N.restore.log" | tap_diag
         return
@@ -236,7 +211,7 @@ rc=0
 run_gaiarest "$CONF" --stanza=demo --repo=1 --pg1-path="$T/r$N" --process-max=2 --tablespace-map=ts1="$T/r$N-ts" \
     --type=standby --recovery-option="restore_command=$(stock_restore_command 1 "$T/r$N")" restore >"$T/r$N.restore.log" 2>&1 || rc=$?
 assert_status "standby restore" 0 $rc
-if [ -f "$T/r$N/standby.signal" ] && STANDBY=1 start_restored "r$N" "$T/r$N"; then
+if [ -f "$T/r$N/standby.signal" ] && STANDBY=1 pg_start_restored "r$N" "$T/r$N"; then
     tap_ok "standby starts (standby.signal)"
     pg_sql src "create table after_standby (v text); insert into after_standby values ('written later')" >/dev/null
     pg_sql src "select pg_switch_wal()" >/dev/null
@@ -276,7 +251,7 @@ COPIED=$(grep 'restore file' "$DD.delta.log" | grep -vc 'exists and matches')
 assert_eq "delta rewrites only the damaged/removed files (+ pg_control)" 4 "$COPIED"
 REMOVED=$(grep -c "remove invalid file '" "$DD.delta.log")
 assert_eq "delta removes the files that are not in the backup (+ recovery.signal)" 3 "$REMOVED"
-if start_restored "r$N" "$DD"; then
+if pg_start_restored "r$N" "$DD"; then
     assert_eq "delta restore: tables equal the source at backup time" "${SNAP[$DELTA_KEY]}" "$(snapshot "r$N")"
     pg_stop "r$N"
 else

@@ -174,26 +174,6 @@ GAIA_INCR=$(jq -r '.[0].backup[1].label' "$T/stock-info1.out")
 rc=0; run gaia-info run_gaiarest "$CONF" --stanza=demo --output=json info || rc=$?
 assert_json_eq "gaiarest info equals stock info on the same S3 repository" "$T/stock-info1.out" "$T/gaia-info.out"
 
-start_restored() { # start_restored NAME DIR: own port/socket, no archiving; wait until out of recovery
-    local name=$1 dir=$2 port sock="$T/$1-sock" i
-    port=$(port_free)
-    as_pg mkdir -p "$sock"
-    printf "port = %s\nunix_socket_directories = '%s'\narchive_mode = off\n" "$port" "$sock" |
-        as_pg tee -a "$dir/postgresql.conf" >/dev/null
-    LIB_PG_DATA[$name]=$dir
-    LIB_PG_PORT[$name]=$port
-    LIB_PG_SOCK[$name]=$sock
-    LIB_CLUSTERS+=("$name")
-    as_pg "$PG_BIN/pg_ctl" -D "$dir" -l "$T/$name.log" -w -t 120 start >/dev/null 2>&1 ||
-        { tail -20 "$T/$name.log" | tap_diag; return 1; }
-    for i in $(seq 1 300); do
-        [ "$(pg_sql "$name" "select pg_is_in_recovery()" 2>/dev/null)" = f ] && return 0
-        sleep 0.2
-    done
-    tail -20 "$T/$name.log" | tap_diag
-    return 1
-}
-
 # restore_check DESC PROGRAM GETTER LABEL SNAPSHOT: PROGRAM restores LABEL (restore_command = GETTER archive-get),
 # the cluster starts and its tables equal SNAPSHOT
 N=0
@@ -211,7 +191,7 @@ restore_check() {
         tail -20 "$T/r$N.restore.log" | tap_diag
         return
     fi
-    if ! start_restored "r$N" "$dir"; then
+    if ! pg_start_restored "r$N" "$dir"; then
         tap_not_ok "$desc: the restored cluster starts"
         return
     fi
