@@ -176,7 +176,8 @@ int storage_write_close(StorageWrite *write);
 /* Change the final file name of an open write (same directory; `name` has no '/') before it is closed: for
  * content-addressed names that are known only at the end (a WAL segment's "<seg>-<sha1>.<ext>"). The data
  * keeps going to the temp name chosen at open; close() commits it under the new name. A non-atomic posix
- * write (already writing the final name) refuses with ERR_ASSERT. */
+ * write (already writing the final name) refuses with ERR_ASSERT. S3: a single PUT goes to the new key at close; a
+ * multipart upload already created under the open key is completed there, copied to the new key and removed. */
 int storage_write_set_name(StorageWrite *write, const char *name);
 void storage_write_free(StorageWrite *write);
 

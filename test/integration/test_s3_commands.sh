@@ -248,6 +248,28 @@ run_pgbackrest "$CONF" --stanza=demo --recurse repo-ls "archive/demo/$ARCHIVE_ID
 assert_eq "the segment is stored once, under its final uncompressed name only" "1" \
     "$(grep -cE "(^|/)$SEG(-|$)" "$T/archive-ls")$(grep -E "(^|/)$SEG(-|$)" "$T/archive-ls" | grep -vE "$SEG-[0-9a-f]{40}$")"
 
+# The copy succeeds but the provisional object cannot be removed: the segment is stored, so the push succeeds with a
+# warning and the final object is whole.
+STORED=$(grep -E "(^|/)$SEG-" "$T/archive-ls")
+"$S3_TOOL" --config="$CONF" rm "archive/demo/$ARCHIVE_ID/$STORED" >"$T/rm.log" 2>&1 || bail_out "cannot remove $STORED"
+s3_faults "500:*:DELETE:/$SEG\$"
+rc=0; run push-delete-fault run_gaiarest "$CONF" --stanza=demo --compress-type=none --io-timeout=2 archive-push \
+    "$T/wal-gaia/$SEG" || rc=$?
+s3_faults
+assert_eq "a provisional object that cannot be removed: the push succeeds with a warning" "0 1" \
+    "$rc $(grep -c 'unable to remove the provisional object' "$T/push-delete-fault.out" "$T/push-delete-fault.err" |
+        awk -F: '{n += $2} END {print n}')"
+run_pgbackrest "$CONF" --stanza=demo --recurse repo-ls "archive/demo/$ARCHIVE_ID" >"$T/archive-ls" 2>&1
+rm -f "$T/get/$SEG"
+run_pgbackrest "$CONF" --stanza=demo archive-get "$SEG" "$T/get/$SEG" >"$T/get.log" 2>&1
+if grep -qE "(^|/)$SEG$" "$T/archive-ls" && cmp -s "$T/wal-gaia/$SEG" "$T/get/$SEG"; then
+    tap_ok "the stray provisional object is left, the final one is whole (stock archive-get)"
+else
+    tap_not_ok "the stray provisional object is left, the final one is whole (stock archive-get)"
+fi
+"$S3_TOOL" --config="$CONF" rm "archive/demo/$ARCHIVE_ID/${STORED%/*}/$SEG" >"$T/rm.log" 2>&1 ||
+    bail_out "cannot remove the provisional $SEG"
+
 # --- expire, verify -----------------------------------------------------------------------------------------------------
 writes "before expire" 50
 switch_and_wait

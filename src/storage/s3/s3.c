@@ -11,6 +11,7 @@
 #include <openssl/evp.h>
 
 #include "common/error.h"
+#include "common/log.h"
 #include "common/mem.h"
 #include "storage/s3/sigv4.h"
 #include "storage/s3/xml.h"
@@ -573,7 +574,7 @@ static int s3_delete_key(S3State *s3, const char *key);
 /* The write was renamed (storage_write_set_name) after its multipart upload had been created under the old key:
  * the complete object is under the provisional key; copy it to the final key, then remove the provisional one.
  * The final key only ever names a whole object; a failed copy leaves at most the provisional object, which is
- * removed on a best-effort basis. */
+ * removed on a best-effort basis (a failed removal after a good copy is only a warning). */
 static int s3_write_rename(S3Write *state, const char *final_key)
 {
     int result = s3_copy_object(state->s3, state->upload_key, final_key);
@@ -586,7 +587,13 @@ static int s3_write_rename(S3Write *state, const char *final_key)
         free(message);
         return -1;
     }
-    return s3_delete_key(state->s3, state->upload_key);
+    if (s3_delete_key(state->s3, state->upload_key) < 0) {
+        /* The object is complete under its final name: the write succeeded; only a stray copy is left. */
+        LOG_WARN("unable to remove the provisional object '%s' in bucket '%s' (it is complete under '%s'; the "
+                 "provisional one can be deleted): %s", state->upload_key, state->s3->bucket, final_key, err_message());
+        err_clear();
+    }
+    return 0;
 }
 
 static int s3_write_close(StorageWrite *write)
