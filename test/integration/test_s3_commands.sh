@@ -2,15 +2,19 @@
 # test_s3_commands.sh: every gaiarest command on an S3 repository shared with stock pgBackRest 2.45.
 #
 # s3rver over TLS behind s3proxy.py (every request's SigV4 signature checked), a PostgreSQL 15 cluster under pgbench
-# load, small upload chunks (1 MiB: WAL segments and data files go up as multipart uploads) and lz4:
+# load (and a table in a tablespace), small upload chunks (1 MiB: WAL segments and data files go up as multipart
+# uploads) and lz4:
 #   gaiarest stanza-create, check; gaiarest archive-push as archive_command -> stock archive-get returns every segment
 #   byte-identical (and no provisional object is left in the archive);
 #   stock archive-push as archive_command -> gaiarest archive-get returns every segment byte-identical;
 #   gaiarest backup full + incr -> stock info lists them, stock restore restores the incr, PostgreSQL starts, tables
 #   equal the source at backup time (row count + md5 of the sorted rows);
 #   stock backup full -> gaiarest restore (restore_command = gaiarest archive-get), tables equal;
-#   gaiarest expire (--repo1-retention-full=1; 2 in the file, so no backup expires the other tool's) removes gaiarest's backups and the WAL before the stock full; stock info
-#   agrees; gaiarest verify and stock verify find the repository consistent.
+#   archive-push through faults: the copy of a multipart segment to its final name failing (push fails, nothing
+#   left), the removal of the provisional object failing (push succeeds with a warning);
+#   gaiarest expire (--repo1-retention-full=1; 2 in the file, so no backup expires the other tool's) removes
+#   gaiarest's backups and the WAL before the stock full; stock info agrees; gaiarest verify (with connection reuse)
+#   and stock verify find the repository consistent; gaiarest check.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../s3/lib-s3.sh"
 
@@ -49,7 +53,7 @@ run() { # run LOGNAME COMMAND...: exit code, output in $T/LOGNAME.out/.err (show
     return $rc
 }
 
-TABLES="pgbench_accounts pgbench_branches pgbench_tellers pgbench_history marker"
+TABLES="pgbench_accounts pgbench_branches pgbench_tellers pgbench_history marker t_ts"
 snapshot() { # snapshot CLUSTER: "name count md5-of-sorted-rows" per table
     local table sql=""
     for table in $TABLES; do
@@ -61,7 +65,8 @@ snapshot() { # snapshot CLUSTER: "name count md5-of-sorted-rows" per table
 
 writes() { # writes NOTE [TRANSACTIONS]
     pg_bench demo -n -t "${2:-200}" -c 2 >>"$T/pgbench.log" 2>&1 || bail_out "pgbench failed"
-    pg_sql demo "insert into marker (note) values ('$1')" >/dev/null || bail_out "writes failed"
+    pg_sql demo "insert into marker (note) values ('$1'); update t_ts set v = v || 'x' where id % 97 = 0" >/dev/null ||
+        bail_out "writes failed"
 }
 
 switch_and_wait() { # switch WAL and wait until PostgreSQL reports the segment archived
@@ -111,7 +116,12 @@ assert_status "gaiarest check on S3 (its archive_command is gaiarest archive-pus
 
 # --- gaiarest archive-push -> stock archive-get ---------------------------------------------------------------------
 pg_bench demo -i -s 2 -q >"$T/pgbench.log" 2>&1 || bail_out "pgbench -i failed"
-pg_sql demo "create table marker (id serial primary key, note text)" >/dev/null || bail_out "marker table"
+as_pg mkdir -p "$T/ts1"
+pg_sql demo "create tablespace ts1 location '$T/ts1'" >/dev/null || bail_out "create tablespace failed"
+pg_sql demo "create table marker (id serial primary key, note text);
+             create table t_ts (id int primary key, v text) tablespace ts1;
+             insert into t_ts select g, md5(g::text) from generate_series(1, 5000) g" >/dev/null ||
+    bail_out "test tables failed"
 writes "load 1" 300
 switch_and_wait
 read -r fetched same < <(archive_get_all pgbackrest "$T/wal-gaia")
@@ -183,7 +193,7 @@ restore_check() {
     dir=$T/r$N
     as_pg mkdir -p "$dir"
     as_pg env TZ=UTC "$program" --config="$CONF" --stanza=demo --set="$label" --pg1-path="$dir" --type=immediate \
-        --target-action=promote \
+        --target-action=promote --tablespace-map=ts1="$dir-ts" \
         --recovery-option="restore_command=$getter --config=$CONF --pg1-path=$dir --stanza=demo archive-get %f \"%p\"" \
         restore >"$T/r$N.restore.log" 2>&1 || rc=$?
     if [ $rc != 0 ]; then
