@@ -14,7 +14,8 @@
 #   left), the removal of the provisional object failing (push succeeds with a warning);
 #   gaiarest expire (--repo1-retention-full=1; 2 in the file, so no backup expires the other tool's) removes
 #   gaiarest's backups and the WAL before the stock full; stock info agrees; gaiarest verify (with connection reuse)
-#   and stock verify find the repository consistent; gaiarest check.
+#   and stock verify find the repository consistent; gaiarest check; gaiarest stop + stanza-delete empties the
+#   stanza's prefixes.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/../s3/lib-s3.sh"
 
@@ -188,14 +189,16 @@ assert_json_eq "gaiarest info equals stock info on the same S3 repository" "$T/s
 # the cluster starts and its tables equal SNAPSHOT
 N=0
 restore_check() {
-    local desc=$1 program=$2 getter=$3 label=$4 expected=$5 dir rc=0
+    local desc=$1 program=$2 getter=$3 label=$4 expected=$5 dir rc=0 start=$SECONDS requests
     N=$((N + 1))
     dir=$T/r$N
     as_pg mkdir -p "$dir"
+    requests=$(wc -l <"$S3_LOG")
     as_pg env TZ=UTC "$program" --config="$CONF" --stanza=demo --set="$label" --pg1-path="$dir" --type=immediate \
         --target-action=promote --tablespace-map=ts1="$dir-ts" \
         --recovery-option="restore_command=$getter --config=$CONF --pg1-path=$dir --stanza=demo archive-get %f \"%p\"" \
         restore >"$T/r$N.restore.log" 2>&1 || rc=$?
+    echo "# r$N restore by $(basename "$program"): $((SECONDS - start))s, $(($(wc -l <"$S3_LOG") - requests)) S3 requests"
     if [ $rc != 0 ]; then
         tap_not_ok "$desc: restore (exit $rc)"
         tail -20 "$T/r$N.restore.log" | tap_diag
@@ -313,6 +316,16 @@ rc=0; run check2 run_gaiarest "$CONF" --stanza=demo check || rc=$?
 assert_status "gaiarest check on S3 after everything" 0 $rc
 assert_eq "expire/verify/check requests: signatures verified, Content-MD5 on every body" "" \
     "$(s3_log_check md5=1 | grep -v '^parts=')"
+
+# --- stanza-delete ----------------------------------------------------------------------------------------------------
+pg_stop demo
+rc=0; run stop run_gaiarest "$CONF" --stanza=demo stop || rc=$?
+rc2=0; run stanza-delete run_gaiarest "$CONF" --stanza=demo stanza-delete || rc2=$?
+assert_eq "gaiarest stop + stanza-delete on S3" "0 0" "$rc $rc2"
+run_pgbackrest "$CONF" --stanza=demo --recurse repo-ls >"$T/repo-ls-after" 2>&1
+assert_eq "nothing of the stanza is left in the bucket (stock repo-ls)" "" \
+    "$(grep -E '^(archive|backup)/demo/' "$T/repo-ls-after")"
+run_gaiarest "$CONF" --stanza=demo start >/dev/null 2>&1
 
 echo "# test_s3_commands.sh took $((SECONDS - START))s"
 tap_done
