@@ -485,9 +485,10 @@ posix_list_dir(PosixState *state, const char *full_dir, const char *prefix, bool
 }
 
 static int
-posix_list(Storage *storage, const char *path, bool recurse, bool ignore_missing, StorageListCallback cb,
-           void *context)
+posix_list(Storage *storage, const char *path, const char *name_prefix, bool recurse, bool ignore_missing,
+           StorageListCallback cb, void *context)
 {
+    (void)name_prefix; /* a directory is read whole */
     char *full = storage_path(storage, path);
     if (full == NULL)
         return -1;

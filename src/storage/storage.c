@@ -270,6 +270,39 @@ storage_list_filter(void *context, const StorageInfo *info)
     return 0;
 }
 
+/* The literal text every match of `regex` starts with ("" when none can be told): after a leading '^', the
+ * characters up to the first special one; a character followed by a quantifier is not part of it, and a
+ * top-level alternation means no prefix at all. */
+static char *
+storage_regex_prefix(const char *regex)
+{
+    if (regex == NULL || regex[0] != '^')
+        return mem_strdup("");
+    int depth = 0;
+    bool bracket = false;
+    for (const char *p = regex; *p != '\0'; p++) {
+        if (*p == '\\' && p[1] != '\0')
+            p++;
+        else if (bracket)
+            bracket = *p != ']';
+        else if (*p == '[')
+            bracket = true;
+        else if (*p == '(')
+            depth++;
+        else if (*p == ')')
+            depth--;
+        else if (*p == '|' && depth == 0)
+            return mem_strdup("");
+    }
+    const char *start = regex + 1;
+    const char *end = start;
+    while (*end != '\0' && strchr(".[]()*+?{}|\\^$", *end) == NULL)
+        end++;
+    if (end > start && (*end == '*' || *end == '?' || *end == '{' || *end == '+'))
+        end--; /* the last character is repeated or optional: not part of every match */
+    return mem_strndup(start, (size_t)(end - start));
+}
+
 static int
 storage_info_compare_name(const void *a, const void *b)
 {
@@ -295,7 +328,10 @@ storage_list(Storage *storage, const char *path, const char *regex, bool recurse
         filter.regex = &compiled;
     }
 
-    int result = storage->driver->list(storage, path, recurse, ignore_missing, storage_list_filter, &filter);
+    char *prefix = storage_regex_prefix(regex);
+    int result = storage->driver->list(storage, path, prefix[0] != '\0' ? prefix : NULL, recurse, ignore_missing,
+                                       storage_list_filter, &filter);
+    free(prefix);
 
     if (result == 0 && sorted) {
         if (filter.count > 1)

@@ -89,9 +89,11 @@ typedef struct StorageDriver {
     int (*info)(Storage *storage, const char *path, bool follow_link, StorageInfo *info);
     /* Call cb for each entry under path (names relative to path, "a/b" when recursing); `.` and `..`
      * never appear. A missing path: ERR_PATH_MISSING unless ignore_missing (then no entries). Entries
-     * come in no particular order; storage_list() sorts when asked. */
-    int (*list)(Storage *storage, const char *path, bool recurse, bool ignore_missing, StorageListCallback cb,
-                void *context);
+     * come in no particular order; storage_list() sorts when asked. name_prefix (NULL: none) is a hint: only
+     * names starting with it are wanted, so a driver may leave the others out (s3 lists that key prefix
+     * only); the caller filters anyway. */
+    int (*list)(Storage *storage, const char *path, const char *name_prefix, bool recurse, bool ignore_missing,
+                StorageListCallback cb, void *context);
     /* Open for reading from `offset`, at most `limit` bytes (limit < 0: to the end). A missing file:
      * ERR_FILE_MISSING, or 0 with *read = NULL when ignore_missing. */
     int (*open_read)(Storage *storage, const char *path, uint64_t offset, int64_t limit, bool ignore_missing,
@@ -154,7 +156,8 @@ int storage_info(Storage *storage, const char *path, bool follow_link, StorageIn
 bool storage_feature(const Storage *storage, StorageFeature feature);
 
 /* List entries, optionally only names matching the POSIX extended `regex` (NULL: all), sorted by name
- * (byte order) when `sorted`. The callback sees each matching entry. */
+ * (byte order) when `sorted`. The callback sees each matching entry. The literal start of an anchored regex
+ * ("^000000010000000000000003-..." -> "000000010000000000000003") is passed to the driver as its name_prefix. */
 int storage_list(Storage *storage, const char *path, const char *regex, bool recurse, bool ignore_missing,
                  bool sorted, StorageListCallback cb, void *context);
 

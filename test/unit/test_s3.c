@@ -349,7 +349,7 @@ START_TEST(test_list)
     put(storage, "listing-not-inside", (const uint8_t *)"x", 1);
 
     Names names = {0};
-    ck_assert_int_eq(storage->driver->list(storage, "list", false, false, collect, &names), 0);
+    ck_assert_int_eq(storage->driver->list(storage, "list", NULL, false, false, collect, &names), 0);
     ck_assert_uint_eq(names.count, 2);
     int a = names_find(&names, "a");
     int sub = names_find(&names, "sub");
@@ -358,13 +358,13 @@ START_TEST(test_list)
     ck_assert_int_eq(names.types[sub], STORAGE_TYPE_PATH);
     names_free(&names);
 
-    ck_assert_int_eq(storage->driver->list(storage, "list", true, false, collect, &names), 0);
+    ck_assert_int_eq(storage->driver->list(storage, "list", NULL, true, false, collect, &names), 0);
     ck_assert_uint_eq(names.count, 3);
     ck_assert(names_find(&names, "sub/b") >= 0);
     ck_assert(names_find(&names, "sub/c/d") >= 0);
     names_free(&names);
 
-    ck_assert_int_eq(storage->driver->list(storage, "nothing-here", false, true, collect, &names), 0);
+    ck_assert_int_eq(storage->driver->list(storage, "nothing-here", NULL, false, true, collect, &names), 0);
     ck_assert_uint_eq(names.count, 0);
     s3_close(storage);
 }
@@ -381,7 +381,7 @@ START_TEST(test_many_keys)
     Trace trace = {0};
     storage_s3_trace(storage, trace_request, &trace);
     Names names = {0};
-    ck_assert_msg(storage->driver->list(storage, "many", false, false, collect, &names) == 0, "%s", err_message());
+    ck_assert_msg(storage->driver->list(storage, "many", NULL, false, false, collect, &names) == 0, "%s", err_message());
     ck_assert_uint_eq(names.count, 1001);
     ck_assert(names_find(&names, "f0000") >= 0);
     ck_assert(names_find(&names, "f1000") >= 0);
@@ -391,7 +391,7 @@ START_TEST(test_many_keys)
     memset(&trace, 0, sizeof(trace));
     ck_assert_msg(storage->driver->path_remove(storage, "many", true) == 0, "%s", err_message());
     ck_assert_uint_eq(trace.batch_deletes, 2);
-    ck_assert_int_eq(storage->driver->list(storage, "many", true, true, collect, &names), 0);
+    ck_assert_int_eq(storage->driver->list(storage, "many", NULL, true, true, collect, &names), 0);
     ck_assert_uint_eq(names.count, 0);
     s3_close(storage);
 }
@@ -760,10 +760,72 @@ START_TEST(test_write_set_name)
     free(got);
 
     Names names = {0};
-    ck_assert_int_eq(storage->driver->list(storage, "wal", true, false, collect, &names), 0);
+    ck_assert_int_eq(storage->driver->list(storage, "wal", NULL, true, false, collect, &names), 0);
     ck_assert_uint_eq(names.count, 2);
     names_free(&names);
     free(data);
+    s3_close(storage);
+}
+END_TEST
+
+
+typedef struct ListTrace {
+    unsigned lists;
+    char last_query[512];
+} ListTrace;
+
+static void trace_list_query(void *context, const char *verb, const char *path, size_t body_size)
+{
+    (void)body_size;
+    ListTrace *trace = context;
+    const char *query = strchr(path, '?');
+    if (strcmp(verb, "GET") == 0 && query != NULL && strstr(query, "list-type=2") != NULL) {
+        trace->lists++;
+        snprintf(trace->last_query, sizeof(trace->last_query), "%s", query);
+    }
+}
+
+/* storage_list with an anchored regex asks S3 for the regex's literal prefix only; results are the same. */
+START_TEST(test_list_regex_prefix)
+{
+    Storage *storage = s3_open("S3RVER", 0, "/prefixed");
+    const char *keys[] = {"dir/000000010000000000000001-aa", "dir/000000010000000000000001.partial-bb",
+                          "dir/000000010000000000000002-cc", "dir/other", "dir/sub/000000010000000000000001-dd"};
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        put(storage, keys[i], (const uint8_t *)"x", 1);
+    ListTrace trace = {0};
+    storage_s3_trace(storage, trace_list_query, &trace);
+
+    char **names = NULL;
+    size_t count = 0;
+    ck_assert_int_eq(storage_list_names(storage, "dir", "^000000010000000000000001-[0-9a-f]+$", false, &names, &count), 0);
+    ck_assert_uint_eq(count, 1);
+    ck_assert_str_eq(names[0], "000000010000000000000001-aa");
+    storage_names_free(names, count);
+    ck_assert_uint_eq(trace.lists, 1);
+    ck_assert_msg(strstr(trace.last_query, "000000010000000000000001-") != NULL, "%s", trace.last_query);
+
+    /* A repeated last character is not part of the prefix: "^0000000100000000000000001*" still finds "...01-aa"
+     * (00..0 then '1' repeated zero or more times, then anything). */
+    ck_assert_int_eq(storage_list_names(storage, "dir", "^00000001000000000000000?1", false, &names, &count), 0);
+    ck_assert_uint_eq(count, 2);
+    storage_names_free(names, count);
+    ck_assert_msg(strstr(trace.last_query, "000000010000000000000001") == NULL, "%s", trace.last_query);
+
+    /* A top-level alternation: no prefix, every branch found. */
+    ck_assert_int_eq(storage_list_names(storage, "dir", "^000000010000000000000002-|^other$", false, &names, &count), 0);
+    ck_assert_uint_eq(count, 2);
+    storage_names_free(names, count);
+
+    /* No anchor: no prefix; recursion keeps names relative to the listed path. */
+    Names all = {0};
+    ck_assert_int_eq(storage_list(storage, "dir", "01-", true, false, false, collect, &all), 0);
+    ck_assert_uint_eq(all.count, 2);
+    ck_assert_int_ge(names_find(&all, "sub/000000010000000000000001-dd"), 0);
+    names_free(&all);
+    ck_assert_int_eq(storage_list(storage, "dir", "^sub/0000", true, false, false, collect, &all), 0);
+    ck_assert_uint_eq(all.count, 1);
+    names_free(&all);
     s3_close(storage);
 }
 END_TEST
@@ -786,6 +848,7 @@ int main(void)
     tcase_add_test(tc, test_small_round_trip);
     tcase_add_test(tc, test_multipart);
     tcase_add_test(tc, test_write_set_name);
+    tcase_add_test(tc, test_list_regex_prefix);
     tcase_add_test(tc, test_range_and_missing);
     tcase_add_test(tc, test_list);
     tcase_add_test(tc, test_many_keys);

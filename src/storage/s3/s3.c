@@ -347,13 +347,16 @@ static char *s3_prefix(Storage *storage, const char *path)
     return prefix;
 }
 
-static int s3_list(Storage *storage, const char *path, bool recurse, bool ignore_missing, StorageListCallback cb,
-                   void *context)
+static int s3_list(Storage *storage, const char *path, const char *name_prefix, bool recurse, bool ignore_missing,
+                   StorageListCallback cb, void *context)
 {
     (void)ignore_missing; /* no directories: an empty prefix is simply empty */
     char *prefix = s3_prefix(storage, path);
     ListContext list = {.prefix = prefix, .prefix_length = strlen(prefix), .cb = cb, .context = context};
-    int result = s3_list_pages(s3_state(storage), prefix, recurse, list_page, &list);
+    /* Only the wanted names: listing "<dir>/<segment>" returns one key where "<dir>/" returns up to 256. */
+    char *request_prefix = name_prefix != NULL ? mem_printf("%s%s", prefix, name_prefix) : mem_strdup(prefix);
+    int result = s3_list_pages(s3_state(storage), request_prefix, recurse, list_page, &list);
+    free(request_prefix);
     free(prefix);
     return result;
 }
