@@ -33,6 +33,17 @@ backup_annotation_json(void)
     return text;
 }
 
+/* Kept by a successful backup when expire-auto follows (see command.h). */
+static Lock *backup_lock_kept = NULL;
+
+Lock *
+cmd_backup_lock_take(void)
+{
+    Lock *lock = backup_lock_kept;
+    backup_lock_kept = NULL;
+    return lock;
+}
+
 int
 cmd_backup(void)
 {
@@ -85,7 +96,15 @@ cmd_backup(void)
         return err_set(ERR_FEATURE_NOT_SUPPORTED, "offline backups (--no-online) are not supported by gaiarest yet");
     char *annotation = backup_annotation_json();
     options.annotation_json = annotation;
+    options.exec_id = cfg_str(OPT_EXEC_ID);
+    Lock *lock = NULL;
+    options.lock_keep = &lock;
     int result = backup_run(&options);
     free(annotation);
+    /* expire-auto runs under the same lock (command.c); otherwise it goes now */
+    if (result == 0 && cfg_bool(OPT_EXPIRE_AUTO))
+        backup_lock_kept = lock;
+    else
+        lock_release(lock);
     return result;
 }

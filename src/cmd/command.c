@@ -94,21 +94,10 @@ command_now_ms(void)
     return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
-int
-command_run(void)
+/* One command between its begin and end lines; returns the exit status. */
+static int
+command_run_logged(CommandId id, CommandFunction function)
 {
-    CommandId id = cfg_command();
-    CommandFunction function = command_function(id);
-    if (function == NULL) {
-        err_set(ERR_COMMAND_INVALID, "command '%s' is not implemented yet in gaiarest", cfg_command_name());
-        return command_report_error();
-    }
-    if (!command_logs(id)) {
-        if (function() < 0)
-            return command_report_error();
-        return command_exit_status;
-    }
-
     /* Commands whose output is the point (info) keep their begin/end lines at debug, as pgBackRest does, so that
      * --output=json on stdout stays parseable at log-level-console=info. */
     LogLevel begin_end_level = id == CMD_INFO ? LOG_DEBUG : LOG_INFO;
@@ -130,6 +119,32 @@ command_run(void)
         log_write(begin_end_level, "%s%s command end: completed successfully (%lldms)", prefix, cfg_command_name(),
                   command_now_ms() - start);
         status = command_exit_status;
+    }
+    return status;
+}
+
+int
+command_run(void)
+{
+    CommandId id = cfg_command();
+    CommandFunction function = command_function(id);
+    if (function == NULL) {
+        err_set(ERR_COMMAND_INVALID, "command '%s' is not implemented yet in gaiarest", cfg_command_name());
+        return command_report_error();
+    }
+    if (!command_logs(id)) {
+        if (function() < 0)
+            return command_report_error();
+        return command_exit_status;
+    }
+    int status = command_run_logged(id, function);
+    /* expire-auto: a successful backup goes on as the expire command (its own begin/end lines and log file, the
+     * same exec id and the backup lock that cmd_backup kept), as pgBackRest 2.45 does. */
+    if (id == CMD_BACKUP && status == 0 && cfg_bool(OPT_EXPIRE_AUTO)) {
+        cfg_command_set(CMD_EXPIRE);
+        if (command_log_init() < 0)
+            return command_report_error();
+        status = command_run_logged(CMD_EXPIRE, cmd_expire);
     }
     return status;
 }

@@ -10,6 +10,7 @@
 #define GAIAREST_CMD_COMMAND_H
 
 #include "config/option.h"
+#include "engine/ops/lock.h"
 
 typedef int (*CommandFunction)(void);
 
@@ -28,6 +29,10 @@ int cmd_start(void);
 int cmd_stop(void);
 int cmd_verify(void);
 int cmd_version(void);
+
+/* The backup lock that a successful backup kept for the expire-auto run that follows (NULL when none); the caller
+ * takes ownership. */
+Lock *cmd_backup_lock_take(void);
 
 /* The function of a command, NULL when not implemented yet. */
 CommandFunction command_function(CommandId id);
