@@ -17,7 +17,7 @@ clean-local-integration:
 	-rm -rf test/integration/fixture.d test/integration/fixture.d.lock
 .PHONY: clean-local-integration
 TESTS += test/integration/test_stanza.sh test/integration/test_check.sh
-TESTS += test/integration/test_restore.sh test/integration/test_backup.sh
+TESTS += test/integration/test_restore.sh test/integration/test_backup.sh test/integration/test_backup_resume.sh
 
 # gaia-resave: load an info file or manifest with the repository codecs and save it elsewhere (test_info_files.sh)
 check_PROGRAMS += test/tools/gaia-resave
