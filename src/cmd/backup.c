@@ -92,8 +92,8 @@ cmd_backup(void)
     if (cfg_bool_idx(OPT_REPO_HARDLINK, repo) || cfg_bool_idx(OPT_REPO_BUNDLE, repo) || cfg_bool_idx(OPT_REPO_BLOCK, repo))
         return err_set(ERR_FEATURE_NOT_SUPPORTED, "repo hardlink, bundle and block options are not supported by "
                        "gaiarest backup yet");
-    if (!cfg_bool(OPT_ONLINE))
-        return err_set(ERR_FEATURE_NOT_SUPPORTED, "offline backups (--no-online) are not supported by gaiarest yet");
+    options.online = cfg_bool(OPT_ONLINE);
+    options.force = cfg_bool(OPT_FORCE);
     char *annotation = backup_annotation_json();
     options.annotation_json = annotation;
     options.exec_id = cfg_str(OPT_EXEC_ID);

@@ -10,6 +10,8 @@
 #      restore do not take for a backup; the next backup resumes it (same label), keeps and verifies every file
 #      the interrupted run had finished (counted), and the result passes stock verify and restores equal data;
 #      with --no-resume the leftover is removed and a new backup is taken.
+#   4. offline: --no-online is refused while the cluster runs; with the cluster stopped the backup has no WAL range,
+#      keeps pg_wal's content, and stock verify and restore accept it.
 . "$(dirname "$0")/lib.sh"
 
 lib_init
@@ -280,5 +282,37 @@ grep -q "checksum resumed file" "$W/gaia-backup.log" && tap_not_ok "--no-resume:
 [ ! -e "$W/repo1/backup/demo/$NORESUME" ] && [ "$LABEL" != "$NORESUME" ] &&
     tap_ok "--no-resume: the leftover is removed, the backup has a new label" ||
     tap_not_ok "--no-resume: the leftover is removed, the backup has a new label"
+
+# --- 4. offline (--no-online): refused while the cluster runs, then a backup of the stopped cluster ---------------------
+rc=0
+run_gaiarest "$CONF" --stanza=demo --type=full --no-online backup >"$W/offline-running.log" 2>&1 || rc=$?
+assert_status "--no-online with the cluster running fails (PgRunningError)" 38 $rc
+grep -q "ERROR: \[038\]: --no-online passed but postmaster.pid exists - looks like PostgreSQL is running" "$W/offline-running.log" &&
+    tap_ok "--no-online refusal has 2.45's message" || { tap_not_ok "--no-online refusal has 2.45's message"; tap_diag <"$W/offline-running.log"; }
+table_state src >"$W/state.offline"
+pg_stop src
+rc=0
+run_gaiarest "$CONF" --stanza=demo --type=full --no-online --log-level-console=info backup >"$W/gaia-backup.log" 2>&1 || rc=$?
+assert_status "gaiarest backup --no-online of the stopped cluster" 0 $rc
+[ $rc = 0 ] || tail -20 "$W/gaia-backup.log" | tap_diag
+OFF=$(run_pgbackrest "$CONF" --stanza=demo --output=json info | jq -r '.[0].backup[-1].label')
+cp "$W/state.offline" "$W/state.$OFF"
+grep -q "backup start\|backup stop" "$W/gaia-backup.log" && tap_not_ok "offline: no backup start/stop" ||
+    tap_ok "offline: no backup start/stop"
+assert_eq "offline: stock info shows no WAL range" "null null" \
+    "$(run_pgbackrest "$CONF" --stanza=demo --set="$OFF" --output=json info | jq -r '.[0].backup[0] | "\(.archive.start) \(.archive.stop)"')"
+grep -q "^$OFF={.*\"backup-archive-start\":null,\"backup-archive-stop\":null,.*\"option-online\":false}" \
+    "$W/repo1/backup/demo/backup.info" && tap_ok "offline: backup.info line as 2.45 writes it (null WAL range, option-online false)" ||
+    tap_not_ok "offline: backup.info line as 2.45 writes it (null WAL range, option-online false)"
+OFF_DIR=$W/repo1/backup/demo/$OFF
+grep -q '^option-online=false$' "$OFF_DIR/backup.manifest" && ! grep -q '^\[db\]$' "$OFF_DIR/backup.manifest" &&
+    grep -q '^pg_data/pg_wal/[0-9A-F]\{24\}=' "$OFF_DIR/backup.manifest" && ! grep -q '^pg_data/backup_label=' "$OFF_DIR/backup.manifest" &&
+    tap_ok "offline manifest: option-online=false, no [db], pg_wal content kept, no backup_label" ||
+    tap_not_ok "offline manifest: option-online=false, no [db], pg_wal content kept, no backup_label"
+rc=0
+run_pgbackrest "$CONF" --stanza=demo --log-level-console=info verify >"$W/verify-offline.log" 2>&1 || rc=$?
+assert_status "stock verify with the offline backup" 0 $rc
+[ $rc = 0 ] || tail -20 "$W/verify-offline.log" | tap_diag
+restore_check "offline backup" "$OFF"
 
 tap_done

@@ -172,15 +172,33 @@ backup_cluster_open(BackupState *state)
                        "%s, system-id %" PRIu64 "\nHINT: is this the correct stanza?", state->control.version->name,
                        state->control.system_id, history->version, history->system_id);
 
-    PgDbOptions db_options = {options->pg_path, options->pg_port, options->pg_socket_path, options->pg_user,
-                              options->pg_database, options->db_timeout_ms, "backup", state->control.version->num};
-    TRY(pg_db_connect(&db_options, &state->db));
-    if (pg_db_facts(state->db)->in_recovery)
-        return err_set(ERR_FEATURE_NOT_SUPPORTED, "backup from a standby is not supported by gaiarest (pg1-path '%s' is "
-                       "in recovery)", options->pg_path);
     state->pg_root = storage_posix_new("/", false);
-    state->checksum_page = options->checksum_page_set ? options->checksum_page
-                                                      : state->control.data_checksum_version != 0;
+    if (!options->online) {
+        /* offline: the cluster must be stopped (no postmaster.pid), and nothing is asked of it */
+        char *pid_file = mem_printf("%s/postmaster.pid", options->pg_path);
+        StorageInfo info;
+        memset(&info, 0, sizeof(info));
+        int result = storage_info(state->pg_root, pid_file, false, &info);
+        bool running = result == 0 && info.exists;
+        storage_info_clear(&info);
+        free(pid_file);
+        TRY(result);
+        if (running && !options->force)
+            return err_set(ERR_PG_RUNNING, "--no-online passed but postmaster.pid exists - looks like PostgreSQL is "
+                           "running. Shut down PostgreSQL and try again, or use --force.");
+        /* 2.45 checks pages only when asked to, offline */
+        state->checksum_page = options->checksum_page_set && options->checksum_page;
+    } else {
+        PgDbOptions db_options = {options->pg_path, options->pg_port, options->pg_socket_path, options->pg_user,
+                                  options->pg_database, options->db_timeout_ms, "backup",
+                                  state->control.version->num};
+        TRY(pg_db_connect(&db_options, &state->db));
+        if (pg_db_facts(state->db)->in_recovery)
+            return err_set(ERR_FEATURE_NOT_SUPPORTED, "backup from a standby is not supported by gaiarest (pg1-path '%s' "
+                           "is in recovery)", options->pg_path);
+        state->checksum_page = options->checksum_page_set ? options->checksum_page
+                                                          : state->control.data_checksum_version != 0;
+    }
     state->tablespace_dir = manifest_build_tablespace_dir(state->control.version->name,
                                                           state->control.catalog_version);
     return 0;
@@ -512,14 +530,16 @@ backup_manifest_build(BackupState *state)
 {
     const BackupOptions *options = state->options;
     PgDbTablespaceList tablespaces = {NULL, 0};
-    TRY(pg_db_tablespace_list(state->db, &tablespaces));
+    if (state->db != NULL)
+        TRY(pg_db_tablespace_list(state->db, &tablespaces));
     ManifestBuildTablespace *names = mem_calloc(tablespaces.count + 1, sizeof(ManifestBuildTablespace));
     for (size_t i = 0; i < tablespaces.count; i++) {
         names[i].oid = tablespaces.items[i].oid;
         names[i].name = tablespaces.items[i].name;
     }
     ManifestBuildOptions build = {options->pg_path, state->control.version->name, state->control.catalog_version,
-                                  true, names, tablespaces.count, options->excludes, options->exclude_count};
+                                  options->online, names, tablespaces.count, options->excludes,
+                                  options->exclude_count};
     Manifest *manifest = &state->manifest;
     int result = manifest_build(state->pg_root, &build, manifest);
     free(names);
@@ -527,7 +547,8 @@ backup_manifest_build(BackupState *state)
     TRY(result);
 
     PgDbDatabaseList databases = {NULL, 0};
-    TRY(pg_db_database_list(state->db, &databases));
+    if (state->db != NULL) /* offline: no [db] section, as 2.45 */
+        TRY(pg_db_database_list(state->db, &databases));
     manifest->dbs = mem_calloc(databases.count + 1, sizeof(ManifestDb));
     manifest->db_count = databases.count;
     for (size_t i = 0; i < databases.count; i++) {
@@ -539,9 +560,9 @@ backup_manifest_build(BackupState *state)
 
     manifest->backrest_version = mem_strdup(INFO_BACKREST_VERSION);
     ManifestBackup *backup = &manifest->backup;
-    backup->archive_start = mem_strdup(state->start.wal_file);
+    backup->archive_start = options->online ? mem_strdup(state->start.wal_file) : NULL;
     backup->label = mem_strdup(state->label);
-    backup->lsn_start = mem_strdup(state->start.lsn);
+    backup->lsn_start = options->online ? mem_strdup(state->start.lsn) : NULL;
     backup->timestamp_start = (int64_t)state->timestamp_start;
     backup->type = state->type;
     if (state->has_prior) {
@@ -558,7 +579,7 @@ backup_manifest_build(BackupState *state)
     manifest->db_info.version = mem_strdup(state->control.version->name);
 
     ManifestOptions *option = &manifest->options;
-    option->archive_check = options->archive_check;
+    option->archive_check = options->online && options->archive_check;
     option->archive_copy = options->archive_copy;
     option->has_backup_standby = true;
     option->has_buffer_size = true;
@@ -572,7 +593,7 @@ backup_manifest_build(BackupState *state)
     option->compress_level_network = options->compress_level_network;
     option->compress_type = mem_strdup(compress_type_name(state->compress_type));
     option->has_delta = true;
-    option->online = true;
+    option->online = options->online;
     option->has_process_max = true;
     option->process_max = options->process_max;
 
@@ -1116,8 +1137,8 @@ backup_info_entry(BackupState *state, InfoBackupEntry *entry)
             err_clear();
         free(text);
     }
-    entry->archive_start = mem_strdup(manifest->backup.archive_start);
-    entry->archive_stop = mem_strdup(manifest->backup.archive_stop);
+    entry->archive_start = manifest->backup.archive_start != NULL ? mem_strdup(manifest->backup.archive_start) : NULL;
+    entry->archive_stop = manifest->backup.archive_stop != NULL ? mem_strdup(manifest->backup.archive_stop) : NULL;
     entry->has_error = true;
     for (size_t i = 0; i < manifest->file_count; i++) {
         const ManifestFile *file = &manifest->files[i];
@@ -1131,8 +1152,8 @@ backup_info_entry(BackupState *state, InfoBackupEntry *entry)
         if (file->checksum_page_checked && !file->checksum_page)
             entry->error = true;
     }
-    entry->lsn_start = mem_strdup(manifest->backup.lsn_start);
-    entry->lsn_stop = mem_strdup(manifest->backup.lsn_stop);
+    entry->lsn_start = manifest->backup.lsn_start != NULL ? mem_strdup(manifest->backup.lsn_start) : NULL;
+    entry->lsn_stop = manifest->backup.lsn_stop != NULL ? mem_strdup(manifest->backup.lsn_stop) : NULL;
     if (manifest->backup.prior != NULL) {
         entry->prior = mem_strdup(manifest->backup.prior);
         /* the manifest's comma list without the own label, sorted */
@@ -1166,7 +1187,7 @@ backup_info_entry(BackupState *state, InfoBackupEntry *entry)
     entry->option_checksum_page = manifest->options.checksum_page;
     entry->option_compress = manifest->options.compress;
     entry->option_hardlink = false;
-    entry->option_online = true;
+    entry->option_online = manifest->options.online;
 }
 
 static int
@@ -1249,11 +1270,13 @@ backup_execute(BackupState *state)
     TRY(backup_prior_find(state));
 
     state->timestamp_start = time(NULL);
-    LOG_INFO("execute non-exclusive backup start: backup begins after the %s checkpoint completes",
-             state->options->start_fast ? "requested immediate" : "next regular");
-    TRY(pg_db_backup_start(state->db, NULL, state->options->start_fast, &state->start));
-    state->backup_started = true;
-    LOG_INFO("backup start archive = %s, lsn = %s", state->start.wal_file, state->start.lsn);
+    if (state->options->online) {
+        LOG_INFO("execute non-exclusive backup start: backup begins after the %s checkpoint completes",
+                 state->options->start_fast ? "requested immediate" : "next regular");
+        TRY(pg_db_backup_start(state->db, NULL, state->options->start_fast, &state->start));
+        state->backup_started = true;
+        LOG_INFO("backup start archive = %s, lsn = %s", state->start.wal_file, state->start.lsn);
+    }
 
     TRY(backup_resume_find(state));
     TRY(backup_label_make(state));
@@ -1268,11 +1291,16 @@ backup_execute(BackupState *state)
                                state->repo.cipher_type, state->manifest.cipher_pass, state->options->buffer_size};
     TRY(backup_copy_files(state, &shared));
     backup_removed_files_drop(state);
-    TRY(backup_stop(state, &shared));
-    if (state->options->archive_check)
-        TRY(backup_archive_wait(state));
-    if (state->options->archive_copy)
-        TRY(backup_archive_copy(state, &shared));
+    if (state->options->online) {
+        TRY(backup_stop(state, &shared));
+        if (state->options->archive_check)
+            TRY(backup_archive_wait(state));
+        if (state->options->archive_copy)
+            TRY(backup_archive_copy(state, &shared));
+    } else {
+        state->manifest.backup.timestamp_stop = (int64_t)time(NULL);
+        manifest_sort(&state->manifest);
+    }
     TRY(backup_repo_sync(state));
     TRY(backup_finish(state));
 

@@ -42,6 +42,8 @@ typedef struct BackupOptions {
     const char *pg_database;
     int64_t db_timeout_ms;
     bool start_fast;
+    bool online;                  /* false: the cluster is stopped; no backup start/stop, pg_wal copied as it is */
+    bool force;                   /* offline: go on even with a postmaster.pid */
     /* behaviour */
     bool archive_check;
     bool archive_copy;
