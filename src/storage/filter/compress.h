@@ -38,4 +38,10 @@ int compress_level_check(CompressType type, int level);
 Filter *filter_compress_new(CompressType type, int level, bool raw);
 Filter *filter_decompress_new(CompressType type, bool raw);
 
+/* An lz4 compressor for one large file that spreads its 1 MiB blocks over `workers` threads while the caller
+ * keeps the content checksum: one LZ4 frame (independent blocks, content checksum) that every lz4 reader,
+ * pgBackRest's included, decodes like filter_compress_new(COMPRESS_LZ4, level, false)'s. Memory: about
+ * 2 MiB x (2 x workers + 1). For archive-push, where one segment is on the critical path. */
+Filter *filter_lz4_parallel_new(int level, unsigned workers);
+
 #endif
