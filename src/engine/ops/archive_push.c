@@ -24,6 +24,8 @@
 
 /* Buffer size for files copied whole (.history, .backup) and for the duplicate check's hashing. */
 #define PUSH_BUFFER_SIZE ((size_t)256 * 1024)
+/* lz4 compression threads for one segment, beside the calling thread (reading) and the hashing thread. */
+#define PUSH_LZ4_THREADS 2u
 
 /* ------------------------------------------------------------------------------------------------------------------
  * Shared with archive-get
@@ -174,7 +176,9 @@ static Pipeline *
 push_pipeline_new(const PushSegment *push)
 {
     Pipeline *pipeline = pipeline_new();
-    if (push->options->compress_type != COMPRESS_NONE)
+    if (push->options->compress_type == COMPRESS_LZ4) /* the compressor is the longest stage: spread it */
+        pipeline_add(pipeline, filter_lz4_parallel_new(push->options->compress_level, PUSH_LZ4_THREADS));
+    else if (push->options->compress_type != COMPRESS_NONE)
         pipeline_add(pipeline, filter_compress_new(push->options->compress_type, push->options->compress_level, false));
     if (push->info->cipher_pass != NULL)
         pipeline_add(pipeline, filter_cipher_new(CIPHER_ENCRYPT, push->info->cipher_pass,

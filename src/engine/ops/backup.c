@@ -15,6 +15,7 @@
 #include "common/mem.h"
 #include "engine/ops/backup_file.h"
 #include "engine/ops/lock.h"
+#include "engine/ops/progress.h"
 #include "engine/pg/control.h"
 #include "engine/pg/db.h"
 #include "engine/pg/page_check.h"
@@ -64,6 +65,7 @@ typedef struct BackupState {
     uint64_t size_total;
     uint64_t size_done;
     unsigned progress_last;    /* percent x 100 written to the lock file */
+    Progress meter;            /* terminal status line and detail-level progress */
     uint64_t saved_at;         /* size_done at the last .copy save */
     bool *file_removed;        /* per manifest file: vanished during the backup */
     /* resume */
@@ -715,6 +717,8 @@ backup_progress(BackupState *state)
         if (lock_progress(state->lock, percent) < 0)
             err_clear();
     }
+    if (state->size_done > state->meter.done)
+        progress_advance(&state->meter, state->size_done - state->meter.done);
 }
 
 static void
@@ -900,6 +904,7 @@ backup_copy_files(BackupState *state, const BackupFileShared *shared)
     size_t count = 0;
     size_t *order = backup_files_order(state, &count);
     state->file_removed = mem_calloc(state->manifest.file_count + 1, sizeof(bool));
+    progress_start(&state->meter, "backup", state->size_total);
 
     PoolConfig config = {state->options->process_max > 0 ? state->options->process_max : 1, 0, (void *)shared, NULL,
                          NULL, backup_batch_run};
@@ -923,6 +928,7 @@ backup_copy_files(BackupState *state, const BackupFileShared *shared)
             pool_cancel(pool);
     pool_free(pool);
     free(order);
+    progress_finish(&state->meter);
     return status;
 }
 

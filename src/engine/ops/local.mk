@@ -42,3 +42,11 @@ TESTS += test/unit/test_expire
 test_unit_test_expire_SOURCES = test/unit/test_expire.c
 test_unit_test_expire_CFLAGS = $(GAIA_UNIT_CFLAGS)
 test_unit_test_expire_LDADD = $(GAIA_UNIT_LIBS)
+# progress: percent, rate and ETA of backup and restore (terminal status line, detail log)
+libgaiarest_a_SOURCES += src/engine/ops/progress.c
+noinst_HEADERS += src/engine/ops/progress.h
+check_PROGRAMS += test/unit/test_progress
+TESTS += test/unit/test_progress
+test_unit_test_progress_SOURCES = test/unit/test_progress.c
+test_unit_test_progress_CFLAGS = $(GAIA_UNIT_CFLAGS)
+test_unit_test_progress_LDADD = $(GAIA_UNIT_LIBS)
