@@ -240,11 +240,11 @@ rc=0
 run_pgbackrest "$CONF" --stanza=demo --set="$PARTIAL" --pg1-path="$W/never" restore >"$W/partial-restore.log" 2>&1 || rc=$?
 [ $rc != 0 ] && grep -q "backup set $PARTIAL is not valid" "$W/partial-restore.log" &&
     tap_ok "stock restore refuses the partial backup" || { tap_not_ok "stock restore refuses the partial backup"; tap_diag <"$W/partial-restore.log"; }
-# the files the killed run finished: a checksum in the saved .copy and the file present
-done_files=$(python3 - "$W/repo1/backup/demo/$PARTIAL" <<'EOF'
+# the files the killed run finished (a checksum in the saved .copy and the file present), one per line
+python3 - "$W/repo1/backup/demo/$PARTIAL" >"$W/finished" <<'EOF'
 import json, os, sys
 root = sys.argv[1]
-section, count = None, 0
+section = None
 for line in open(os.path.join(root, 'backup.manifest.copy')):
     line = line.rstrip('\n')
     if line.startswith('['):
@@ -253,10 +253,9 @@ for line in open(os.path.join(root, 'backup.manifest.copy')):
     if section == '[target:file]' and '=' in line:
         name, value = line.split('=', 1)
         if 'checksum' in json.loads(value) and os.path.exists(os.path.join(root, name + '.bz2')):
-            count += 1
-print(count)
+            print(name)
 EOF
-)
+done_files=$(wc -l <"$W/finished")
 [ "$done_files" -gt 0 ] && tap_ok "the partial backup has $done_files finished files" || tap_not_ok "the partial backup has finished files"
 
 gaia_backup "resume of the killed backup" --type=full --compress-type=bz2
@@ -265,9 +264,12 @@ assert_eq "the resumed backup keeps the partial label" "$PARTIAL" "$RESUMED"
 grep -q "WARN: resumable backup $PARTIAL of same type exists -- invalid files will be removed then the backup will resume" \
     "$W/gaia-backup.log" && tap_ok "resume is announced with 2.45's warning" || tap_not_ok "resume is announced with 2.45's warning"
 kept=$(grep -c "DETAIL: checksum resumed file " "$W/gaia-backup.log")
-mismatched=$(grep -c "from resumed backup (mismatched " "$W/gaia-backup.log")
-assert_eq "every finished file is kept and verified unless it changed since ($done_files - $mismatched)" \
-    $((done_files - mismatched)) "$kept"
+# finished files the resume had to drop (changed or gone since), from its "remove file" lines
+sed -n "s#.*remove file '$W/repo1/backup/demo/$PARTIAL/\(.*\)\.bz2' from resumed backup (.*#\1#p" "$W/gaia-backup.log" |
+    sort >"$W/dropped"
+dropped=$(sort "$W/finished" | comm -12 - "$W/dropped" | wc -l)
+assert_eq "every finished file is kept and verified unless it changed since ($done_files - $dropped)" \
+    $((done_files - dropped)) "$kept"
 copied=$(grep -c "DETAIL: backup file " "$W/gaia-backup.log")
 total=$(grep -o 'file total = [0-9]*' "$W/gaia-backup.log" | grep -o '[0-9]*$')
 # backup_label is written after the copy, not by a worker
