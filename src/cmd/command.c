@@ -142,8 +142,10 @@ command_run(void)
      * same exec id and the backup lock that cmd_backup kept), as pgBackRest 2.45 does. */
     if (id == CMD_BACKUP && status == 0 && cfg_bool(OPT_EXPIRE_AUTO)) {
         cfg_command_set(CMD_EXPIRE);
-        if (command_log_init() < 0)
+        if (command_log_init() < 0) {
+            lock_release(cmd_backup_lock_take());
             return command_report_error();
+        }
         status = command_run_logged(CMD_EXPIRE, cmd_expire);
     }
     return status;
