@@ -517,23 +517,26 @@ gs_debian_cluster() {
     pg_lsclusters -h 2>/dev/null | awk -v d="$GS_PGDATA" '$6 == d { print $1, $2; exit }'
 }
 
-# gs_pg_ctl start|stop|restart|status
+# gs_pg_ctl start|start-nowait|stop|restart|status (start-nowait: pg_ctl does not wait for connections, the
+# caller does; the other control tools wait as they do)
 gs_pg_ctl() {
     local action=$1 mode cluster
     mode=$(gs_pg_mode)
+    [ "$mode" = pg_ctl ] || [ "$action" != start-nowait ] || action=start
     case $mode in
         pg_ctl)
             local args=(-D "$GS_PGDATA" -w -t "$GS_TIMEOUT")
             case $action in
                 status) gs_as_os "$GS_PG_CTL" -D "$GS_PGDATA" status >/dev/null 2>&1; return ;;
                 stop) args+=(-m fast) ;;
-                start | restart)
+                start | start-nowait | restart)
                     args+=(-l "$GS_PG_LOG")
-                    [ "$action" = start ] || args+=(-m fast)
+                    [ "$action" != restart ] || args+=(-m fast)
+                    [ "$action" != start-nowait ] || args=(-D "$GS_PGDATA" -W -l "$GS_PG_LOG")
                     [ -z "$GS_PG_CTL_OPTIONS" ] || args+=(-o "$GS_PG_CTL_OPTIONS")
                     ;;
             esac
-            gs_run "$action PostgreSQL" gs_as_os "$GS_PG_CTL" "${args[@]}" "$action"
+            gs_run "${action%-nowait} PostgreSQL" gs_as_os "$GS_PG_CTL" "${args[@]}" "${action%-nowait}"
             ;;
         pg_ctlcluster)
             cluster=$(gs_debian_cluster)

@@ -189,7 +189,7 @@ gs_run "restore the newest backup as a standby" gs_gaiarest_with "$GS_CONFIG" "$
 # 7. start, 8. wait
 # ---------------------------------------------------------------------------------------------------------------------
 gs_step start
-gs_pg_ctl start
+gs_pg_ctl start-nowait
 
 gs_step wait
 if [ "$GS_DRY_RUN" = 1 ]; then
@@ -202,6 +202,9 @@ while :; do
     state=$(gs_pg_sql -F ' ' -c "select pg_is_in_recovery(), coalesce(pg_last_wal_replay_lsn()::text, '-'),
         coalesce((select status from pg_stat_wal_receiver limit 1), '-')" 2>/dev/null || true)
     read -r in_recovery lsn receiver <<<"${state:-down - -}"
+    if [ "$(gs_pg_mode)" = pg_ctl ] && [ "$in_recovery" = down ] && ! gs_pg_ctl status; then
+        gs_die "PostgreSQL stopped while starting; see its log ($GS_PG_LOG)"
+    fi
     if [ "$in_recovery" = f ]; then
         gs_die "PostgreSQL runs but is not in recovery (promoted? standby.signal missing from $GS_PGDATA)"
     fi

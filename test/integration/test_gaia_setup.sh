@@ -17,12 +17,20 @@
 SETUP="$(cd "$(dirname "$0")/../../contrib/gaia" && pwd)"
 [ "$(id -u)" = 0 ] || bail_out "test_gaia_setup.sh runs the setup scripts, which need root"
 command -v flock >/dev/null || bail_out "missing prerequisite: flock (util-linux)"
+command -v shellcheck >/dev/null || bail_out "missing prerequisite: shellcheck"
 
 lib_init
 s3_start
 
 W="$GAIA_TMP/work"
 mkdir -p "$W"
+
+if out=$(cd "$SETUP/../.." && shellcheck -x contrib/gaia/setup-primary.sh contrib/gaia/setup-replica.sh \
+    contrib/gaia/gaia-setup-common.sh 2>&1); then
+    tap_ok "shellcheck: the scripts are clean"
+else
+    tap_not_ok "shellcheck: the scripts are clean"; printf '%s\n' "$out" | head -30 | tap_diag
+fi
 
 # The primary: a cluster set up for nothing of this (the setup must change all three settings and restart it).
 PG_EXTRA_CONF=$'archive_mode = off\nwal_level = minimal\nmax_wal_senders = 0' pg_start primary "false"
@@ -87,10 +95,11 @@ CRONTAB="$GAIA_TMP/cron.d/gaia-pgbackrest"
 
 # run NAME SCRIPT ARGS...: RC, output in $W/NAME.out (stdout and stderr)
 run() {
-    local name=$1
+    local name=$1 start=$SECONDS
     shift
     RC=0
     "$@" >"$W/$name.out" 2>&1 </dev/null || RC=$?
+    echo "$name: exit $RC after $((SECONDS - start)) s" | tap_diag
 }
 show() { tail -n 30 "$W/$1.out" | tap_diag; }
 
@@ -134,8 +143,12 @@ run bad-port "$SETUP/setup-primary.sh" --env-file="$W/bad-port.env" "${PRIMARY_O
 assert_status "malformed port and http endpoint: exit 2" 2 "$RC"
 assert_grep "malformed port: named" "PGBACKREST_PGPORT='54x2' is malformed" "$W/bad-port.out"
 assert_grep "http:// endpoint: named" "PGBACKREST_R2_ENDPOINT='http://localhost' is malformed" "$W/bad-port.out"
+write_env "$W/bad-secret.env" primary PGBACKREST_R2_SECRET_ACCESS_KEY=not-the-secret
+run bad-secret "$SETUP/setup-primary.sh" --env-file="$W/bad-secret.env" "${PRIMARY_OPTS[@]}"
+assert_status "wrong R2 secret: stopped at the preflight (exit 1)" 1 "$RC"
+assert_grep "wrong R2 secret: the failed step is named" 'FAILED at step "preflight"' "$W/bad-secret.out"
 snapshot >"$W/snap-1"
-assert_file_eq "invalid variables: nothing changed" "$W/snap-0" "$W/snap-1"
+assert_file_eq "invalid variables, wrong secret: nothing changed" "$W/snap-0" "$W/snap-1"
 
 # ---------------------------------------------------------------------------------------------------------------------
 # setup-primary --dry-run
@@ -229,7 +242,7 @@ cron_run "type=diff"
 run_gaiarest "$PRIMARY_CONF" --stanza=gaia --output=json info >"$W/info3.json" 2>/dev/null || true
 assert_eq "cron diff job: a differential backup was taken" "full,diff" \
     "$(jq -r '[.[0].backup[].type] | join(",")' "$W/info3.json" 2>&1)"
-flock "$GAIA_TMP/jobs.lock" sleep 6 &
+flock "$GAIA_TMP/jobs.lock" sleep 4 &
 holder=$!
 sleep 1
 cron_run "check'"
@@ -248,6 +261,21 @@ assert_eq "setup-replica refusal: the cluster still runs, untouched" "f" \
     "$(pg_sql replica "select pg_is_in_recovery()" 2>&1)"
 
 write_env "$W/replica.env" replica
+replica_state() {
+    pg_sql replica "select pg_is_in_recovery(), pg_postmaster_start_time()" 2>&1
+    find "$GAIA_TMP" -maxdepth 1 -name 'replica[-.]*' ! -name 'replica-sock' ! -name 'replica-initdb.log' -printf '%f\n' | sort
+    sha256sum "$REPLICA_DATA/postgresql.auto.conf"
+}
+replica_state >"$W/replica-before"
+run replica-dry "$SETUP/setup-replica.sh" --env-file="$W/replica.env" "${REPLICA_OPTS[@]}" \
+    --primary-port="$(pg_port primary)" --dry-run "$(pg_sock primary)"
+assert_status "setup-replica --dry-run: exit 0" 0 "$RC"
+[ "$RC" = 0 ] || show replica-dry
+assert_grep "setup-replica --dry-run: prints the restore" "would restore the newest backup as a standby: .*--type=standby" \
+    "$W/replica-dry.out"
+replica_state >"$W/replica-after"
+assert_file_eq "setup-replica --dry-run: nothing changed (still running as before, no files)" "$W/replica-before" \
+    "$W/replica-after"
 run replica1 "$SETUP/setup-replica.sh" --env-file="$W/replica.env" "${REPLICA_OPTS[@]}" \
     --primary-port="$(pg_port primary)" "$(pg_sock primary)"
 assert_status "setup-replica with a primary host: exit 0" 0 "$RC"
