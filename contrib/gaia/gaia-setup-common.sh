@@ -54,8 +54,9 @@ GS_COMMON_HELP="Options both scripts take:
   --log-dir=DIR          where this script, gaiarest and the scheduled jobs log (default: /var/log/gaia-pgbackrest)
   --pgdata=DIR           the data directory (default: PGBACKREST_PGDATA)
   --pg-socket-path=DIR   directory of PostgreSQL's Unix socket (default: /var/run/postgresql)
-  --repo-path=PATH       repo1-path, the prefix of the repository inside the bucket (default: gaiarest's,
-                         /var/lib/pgbackrest); every node sharing the bucket must use the same
+  --repo-path=PATH       repo1-path, the prefix of the repository inside the bucket (default: the one of the
+                         existing --config file, else gaiarest's, /var/lib/pgbackrest); every node sharing the
+                         bucket must use the same
   --option=KEY=VALUE     one more gaiarest option for [global] of the configuration (repeatable; replaces a
                          generated one of the same name), e.g. --option=repo1-storage-port=9000
   --pg-ctl=PATH          control PostgreSQL with this pg_ctl on the data directory, without systemd
@@ -359,6 +360,11 @@ gs_validate_env() {
         printf '%s: ERROR: %s\n' "$GS_PROG" "${problems[@]}" >&2
         printf '%s: nothing was changed\n' "$GS_PROG" >&2
         exit 2
+    fi
+    # An existing configuration's repository path is kept (a bucket filled by the earlier setup is continued).
+    if [ -z "$GS_REPO_PATH" ] && [ -f "$GS_CONFIG" ]; then
+        GS_REPO_PATH=$(sed -n 's/^[[:space:]]*repo1-path[[:space:]]*=[[:space:]]*//p' "$GS_CONFIG" | tail -n 1)
+        [ -z "$GS_REPO_PATH" ] || gs_log "repo1-path=$GS_REPO_PATH kept from $GS_CONFIG (--repo-path changes it)"
     fi
     GS_STANZA=${GS_ENV[PGBACKREST_STANZA_NAME]}
     GS_PGDATA=${GS_ENV[PGBACKREST_PGDATA]}

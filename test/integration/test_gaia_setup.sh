@@ -207,14 +207,18 @@ assert_grep "cron file: weekly full backup then expire" \
 assert_grep "cron file: daily diff" "^30 1 \* \* 1-6 postgres .*--type=diff backup" "$CRONTAB"
 assert_grep "cron file: hourly check" "^15 \* \* \* \* postgres .* check' " "$CRONTAB"
 
-# Second run: nothing changes, no restart, no second full backup.
+# Second run (without --repo-path: the one of the existing configuration is kept): nothing changes, no restart,
+# no second full backup.
 snapshot >"$W/snap-3"
-run primary2 "$SETUP/setup-primary.sh" --env-file="$W/primary.env" "${PRIMARY_OPTS[@]}"
+AGAIN_OPTS=()
+for opt in "${PRIMARY_OPTS[@]}"; do [[ $opt == --repo-path=* ]] || AGAIN_OPTS+=("$opt"); done
+run primary2 "$SETUP/setup-primary.sh" --env-file="$W/primary.env" "${AGAIN_OPTS[@]}"
 assert_status "setup-primary again: exit 0" 0 "$RC"
 [ "$RC" = 0 ] || show primary2
 snapshot >"$W/snap-4"
 assert_file_eq "setup-primary again: nothing changed (checksums, backups, no restart)" "$W/snap-3" "$W/snap-4"
 assert_grep "setup-primary again: says no restart was needed" "no restart needed" "$W/primary2.out"
+assert_grep "setup-primary again: kept repo1-path of the configuration" "repo1-path=/validators kept" "$W/primary2.out"
 run_gaiarest "$PRIMARY_CONF" --stanza=gaia --output=json info >"$W/info2.json" 2>/dev/null || true
 assert_eq "setup-primary again: still one backup" "1" "$(jq '.[0].backup | length' "$W/info2.json" 2>&1)"
 
