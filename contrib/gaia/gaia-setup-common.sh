@@ -75,6 +75,11 @@ gs_log() {
     printf '%s %s: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$GS_PROG" "$*"
 }
 
+# gs_join WORD...: the words as one line (long messages are written over several source lines)
+gs_join() {
+    printf '%s' "$*"
+}
+
 gs_warn() {
     printf '%s: WARNING: %s\n' "$GS_PROG" "$*" >&2
 }
@@ -264,102 +269,98 @@ gs_endpoint_host() {
     printf '%s' "$value"
 }
 
-# gs_validate_env ROLE (primary|replica): every problem is listed before exiting 2.
+# gs_validate_env ROLE (primary|replica): add every problem found to GS_PROBLEMS (gs_problems_check reports them).
+GS_PROBLEMS=()
 gs_validate_env() {
-    local role=$1 problems=() var value option key
+    local role=$1 var value option key
     for var in PGBACKREST_STANZA_NAME PGBACKREST_R2_BUCKET PGBACKREST_R2_ENDPOINT PGBACKREST_R2_ACCESS_KEY_ID \
         PGBACKREST_R2_SECRET_ACCESS_KEY PGBACKREST_PGDATA; do
-        [ -n "${GS_ENV[$var]:-}" ] || problems+=("$var is not set (in ${GS_ENV_FILE:-the environment})")
+        [ -n "${GS_ENV[$var]:-}" ] || GS_PROBLEMS+=("$var is not set (in ${GS_ENV_FILE:-the environment})")
     done
     value=${GS_ENV[PGBACKREST_STANZA_NAME]:-}
     if [ -n "$value" ] && ! [[ $value =~ ^[A-Za-z0-9][A-Za-z0-9_.-]*$ ]]; then
-        problems+=("PGBACKREST_STANZA_NAME='$value' is malformed: letters, digits, '_', '.' and '-' only")
+        GS_PROBLEMS+=("PGBACKREST_STANZA_NAME='$value' is malformed: letters, digits, '_', '.' and '-' only")
     fi
     value=${GS_ENV[PGBACKREST_R2_BUCKET]:-}
     if [ -n "$value" ] && ! [[ $value =~ ^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$ ]]; then
-        problems+=("PGBACKREST_R2_BUCKET='$value' is malformed: 3-63 lower-case letters, digits, '.' and '-'")
+        GS_PROBLEMS+=("PGBACKREST_R2_BUCKET='$value' is malformed: 3-63 lower-case letters, digits, '.' and '-'")
     fi
     value=${GS_ENV[PGBACKREST_R2_ENDPOINT]:-}
     if [ -n "$value" ]; then
         local host
         host=$(gs_endpoint_host)
         if [[ $value == http://* ]]; then
-            problems+=("PGBACKREST_R2_ENDPOINT='$value' is malformed: R2 is reached over https:// only")
+            GS_PROBLEMS+=("PGBACKREST_R2_ENDPOINT='$value' is malformed: R2 is reached over https:// only")
         elif [[ $host == */* ]]; then
-            problems+=("PGBACKREST_R2_ENDPOINT='$value' is malformed: the account endpoint only" \
-                "(<account>.r2.cloudflarestorage.com), no path; the bucket goes in PGBACKREST_R2_BUCKET")
+            GS_PROBLEMS+=("$(gs_join "PGBACKREST_R2_ENDPOINT='$value' is malformed: the account endpoint only" \
+                "(<account>.r2.cloudflarestorage.com), no path; the bucket goes in PGBACKREST_R2_BUCKET")")
         elif ! [[ $host =~ ^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$ ]]; then
-            problems+=("PGBACKREST_R2_ENDPOINT='$value' is malformed: a host name (with or without https://)" \
-                "expected; a port goes in --option=repo1-storage-port=PORT")
+            GS_PROBLEMS+=("$(gs_join "PGBACKREST_R2_ENDPOINT='$value' is malformed: a host name (with or without https://)" \
+                "expected; a port goes in --option=repo1-storage-port=PORT")")
         fi
     fi
     for var in PGBACKREST_R2_ACCESS_KEY_ID PGBACKREST_R2_SECRET_ACCESS_KEY PGBACKREST_R2_REGION; do
         value=${GS_ENV[$var]:-}
         if [[ $value =~ [[:space:]\'\"] ]]; then
-            problems+=("$var is malformed: it contains spaces or quotes (check the .env line)")
+            GS_PROBLEMS+=("$var is malformed: it contains spaces or quotes (check the .env line)")
         fi
     done
     value=${GS_ENV[PGBACKREST_PGDATA]:-}
     if [ -n "$value" ]; then
         if [[ $value != /* ]] || [[ $value =~ [[:space:]\'\"%] ]]; then
-            problems+=("PGBACKREST_PGDATA='$value' is malformed: an absolute path without spaces, quotes or '%'")
+            GS_PROBLEMS+=("PGBACKREST_PGDATA='$value' is malformed: an absolute path without spaces, quotes or '%'")
         elif [ "$role" = primary ] && [ ! -f "$value/PG_VERSION" ]; then
-            problems+=("PGBACKREST_PGDATA='$value' is not a PostgreSQL data directory (no PG_VERSION)")
+            GS_PROBLEMS+=("PGBACKREST_PGDATA='$value' is not a PostgreSQL data directory (no PG_VERSION)")
         fi
     fi
     value=${GS_ENV[PGBACKREST_PGPORT]}
     if ! [[ $value =~ ^[0-9]{1,5}$ ]] || [ "$value" -lt 1 ] || [ "$value" -gt 65535 ]; then
-        problems+=("PGBACKREST_PGPORT='$value' is malformed: a TCP port number (1-65535)")
+        GS_PROBLEMS+=("PGBACKREST_PGPORT='$value' is malformed: a TCP port number (1-65535)")
     fi
     value=${GS_ENV[PGBACKREST_PGUSER]}
     if ! [[ $value =~ ^[A-Za-z_][A-Za-z0-9_$-]*$ ]]; then
-        problems+=("PGBACKREST_PGUSER='$value' is malformed: a PostgreSQL role name")
+        GS_PROBLEMS+=("PGBACKREST_PGUSER='$value' is malformed: a PostgreSQL role name")
     fi
     for var in IS_SOURCE_VALIDATOR_FOR_DB_SYNC DB_SYNC_ENABLED; do
         if [ "$(gs_bool "$var")" = bad ]; then
-            problems+=("$var='${GS_ENV[$var]}' is malformed: True or False")
+            GS_PROBLEMS+=("$var='${GS_ENV[$var]}' is malformed: True or False")
         fi
     done
     for option in "${GS_EXTRA_OPTIONS[@]}"; do
         key=${option%%=*}
         if [[ $option != *=* ]] || ! [[ $key =~ ^[a-z0-9-]+$ ]] || [[ $option == *$'\n'* ]]; then
-            problems+=("--option='$option' is malformed: KEY=VALUE with a gaiarest option name")
+            GS_PROBLEMS+=("--option='$option' is malformed: KEY=VALUE with a gaiarest option name")
         fi
     done
     if [ -n "$GS_REPO_PATH" ] && [[ $GS_REPO_PATH != /* ]]; then
-        problems+=("--repo-path='$GS_REPO_PATH' is malformed: it starts with /")
+        GS_PROBLEMS+=("--repo-path='$GS_REPO_PATH' is malformed: it starts with /")
     fi
     if ! [[ $GS_TIMEOUT =~ ^[0-9]+$ ]]; then
-        problems+=("--timeout='$GS_TIMEOUT' is malformed: seconds")
+        GS_PROBLEMS+=("--timeout='$GS_TIMEOUT' is malformed: seconds")
     fi
     for value in "$GS_CONFIG" "$GS_LOG_DIR" "$GS_SOCKET"; do
         if [[ $value != /* ]] || [[ $value =~ [[:space:]\'\"%] ]]; then
-            problems+=("'$value' is not an absolute path without spaces, quotes or '%'")
+            GS_PROBLEMS+=("'$value' is not an absolute path without spaces, quotes or '%'")
         fi
     done
     if [ -z "$GS_GAIAREST" ]; then
         GS_GAIAREST=$(command -v gaiarest || true)
     fi
     if [ -z "$GS_GAIAREST" ] || [ ! -x "$GS_GAIAREST" ]; then
-        problems+=("gaiarest not found (install it, or give --gaiarest=PATH)")
+        GS_PROBLEMS+=("gaiarest not found (install it, or give --gaiarest=PATH)")
     else
         GS_GAIAREST=$(readlink -f "$GS_GAIAREST")
-        [[ $GS_GAIAREST =~ [[:space:]\'\"%] ]] && problems+=("the gaiarest path '$GS_GAIAREST' has spaces or quotes")
+        [[ $GS_GAIAREST =~ [[:space:]\'\"%] ]] && GS_PROBLEMS+=("the gaiarest path '$GS_GAIAREST' has spaces or quotes")
     fi
-    id "$GS_OS_USER" >/dev/null 2>&1 || problems+=("OS user '$GS_OS_USER' does not exist (--os-user)")
+    id "$GS_OS_USER" >/dev/null 2>&1 || GS_PROBLEMS+=("OS user '$GS_OS_USER' does not exist (--os-user)")
     if [ -n "$GS_PG_CTL" ] && [ ! -x "$GS_PG_CTL" ]; then
-        problems+=("--pg-ctl='$GS_PG_CTL' is not an executable")
+        GS_PROBLEMS+=("--pg-ctl='$GS_PG_CTL' is not an executable")
     fi
     if [ "$role" = primary ] || [ "$role" = replica ]; then
         local tool
         for tool in psql runuser flock; do
-            command -v "$tool" >/dev/null || problems+=("missing tool: $tool")
+            command -v "$tool" >/dev/null || GS_PROBLEMS+=("missing tool: $tool")
         done
-    fi
-    if [ ${#problems[@]} -gt 0 ]; then
-        printf '%s: ERROR: %s\n' "$GS_PROG" "${problems[@]}" >&2
-        printf '%s: nothing was changed\n' "$GS_PROG" >&2
-        exit 2
     fi
     # An existing configuration's repository path is kept (a bucket filled by the earlier setup is continued).
     if [ -z "$GS_REPO_PATH" ] && [ -f "$GS_CONFIG" ]; then
@@ -370,8 +371,19 @@ gs_validate_env() {
     GS_PGDATA=${GS_ENV[PGBACKREST_PGDATA]}
     GS_PGPORT=${GS_ENV[PGBACKREST_PGPORT]}
     GS_PGUSER=${GS_ENV[PGBACKREST_PGUSER]}
-    GS_OS_GROUP=$(id -gn "$GS_OS_USER")
+    GS_OS_GROUP=$(id -gn "$GS_OS_USER" 2>/dev/null || true)
     [ -n "$GS_PG_LOG" ] || GS_PG_LOG="$GS_LOG_DIR/postgresql.log"
+}
+
+# gs_problems_check: print every problem in GS_PROBLEMS and exit 2 (nothing has been changed yet); none: return.
+gs_problems_check() {
+    local problem
+    [ ${#GS_PROBLEMS[@]} -gt 0 ] || return 0
+    for problem in "${GS_PROBLEMS[@]}"; do
+        printf '%s: ERROR: %s\n' "$GS_PROG" "$problem" >&2
+    done
+    printf '%s: nothing was changed\n' "$GS_PROG" >&2
+    exit 2
 }
 
 # ---------------------------------------------------------------------------------------------------------------------

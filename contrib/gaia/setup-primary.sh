@@ -102,40 +102,39 @@ gs_validate_env primary
 [ ${#REPLICA_ADDRESSES[@]} -gt 0 ] || REPLICA_ADDRESSES=(samenet)
 [ -n "$REPLICATION_USER" ] || REPLICATION_USER=$GS_PGUSER
 
-problems=()
 [[ $MAX_WAL_SENDERS =~ ^[0-9]+$ ]] && [ "$MAX_WAL_SENDERS" -ge 1 ] ||
-    problems+=("--max-wal-senders='$MAX_WAL_SENDERS' is malformed: a number of at least 1")
+    GS_PROBLEMS+=("--max-wal-senders='$MAX_WAL_SENDERS' is malformed: a number of at least 1")
 [[ $GS_RETENTION_FULL =~ ^[0-9]+$ ]] && [ "$GS_RETENTION_FULL" -ge 1 ] ||
-    problems+=("--retention-full='$GS_RETENTION_FULL' is malformed: a number of at least 1")
+    GS_PROBLEMS+=("--retention-full='$GS_RETENTION_FULL' is malformed: a number of at least 1")
 for address in "${REPLICA_ADDRESSES[@]}"; do
-    [[ $address =~ ^[A-Za-z0-9.:/_-]+$ ]] || problems+=("--replica-address='$address' is malformed")
+    [[ $address =~ ^[A-Za-z0-9.:/_-]+$ ]] || GS_PROBLEMS+=("--replica-address='$address' is malformed")
 done
-[[ $REPLICATION_USER =~ ^[A-Za-z_][A-Za-z0-9_$-]*$ ]] || problems+=("--replication-user='$REPLICATION_USER' is malformed")
-[[ $HBA_METHOD =~ ^[a-z0-9-]+$ ]] || problems+=("--hba-method='$HBA_METHOD' is malformed")
+[[ $REPLICATION_USER =~ ^[A-Za-z_][A-Za-z0-9_$-]*$ ]] || GS_PROBLEMS+=("--replication-user='$REPLICATION_USER' is malformed")
+[[ $HBA_METHOD =~ ^[a-z0-9-]+$ ]] || GS_PROBLEMS+=("--hba-method='$HBA_METHOD' is malformed")
 for which in full diff check; do
     var=${which^^}_SCHEDULE
     read -r -a fields <<<"${!var}"
     if [ ${#fields[@]} != 5 ] || ! [[ ${!var} =~ ^[0-9A-Za-z*/,\ -]+$ ]]; then
-        problems+=("--$which-schedule='${!var}' is malformed: five cron fields (minute hour day month weekday)")
+        GS_PROBLEMS+=("--$which-schedule='${!var}' is malformed: five cron fields (minute hour day month weekday)")
     fi
 done
 for path in "$CRONTAB" "$LOCK_FILE"; do
     [[ $path == /* ]] && ! [[ $path =~ [[:space:]\'\"%] ]] ||
-        problems+=("'$path' is not an absolute path without spaces, quotes or '%'")
+        GS_PROBLEMS+=("'$path' is not an absolute path without spaces, quotes or '%'")
 done
 if [ "$(gs_bool IS_SOURCE_VALIDATOR_FOR_DB_SYNC)" = false ] && [ "$ALLOW_NOT_SOURCE" = 0 ]; then
-    problems+=("IS_SOURCE_VALIDATOR_FOR_DB_SYNC=${GS_ENV[IS_SOURCE_VALIDATOR_FOR_DB_SYNC]}: this validator is not" \
+    GS_PROBLEMS+=("$(gs_join "IS_SOURCE_VALIDATOR_FOR_DB_SYNC=${GS_ENV[IS_SOURCE_VALIDATOR_FOR_DB_SYNC]}: this validator is not" \
         "the db-sync source, whose backups the replicas restore; run setup-replica.sh here, or give" \
-        "--allow-not-source to back this validator up to stanza '$GS_STANZA' anyway")
+        "--allow-not-source to back this validator up to stanza '$GS_STANZA' anyway")")
+fi
+if [ "$SCHEDULE" = 1 ] && [[ $CRONTAB == /etc/cron.d/* ]] && ! command -v cron >/dev/null &&
+    ! command -v crond >/dev/null && [ ! -x /usr/sbin/cron ]; then
+    GS_PROBLEMS+=("no cron daemon on this host: install cron (apt-get install cron), or give --no-schedule")
 fi
 if [ "$(id -u)" != 0 ] && [ "$GS_DRY_RUN" = 0 ]; then
-    problems+=("run as root (it edits PostgreSQL's configuration, $GS_CONFIG and $CRONTAB)")
+    GS_PROBLEMS+=("run as root (it edits PostgreSQL's configuration, $GS_CONFIG and $CRONTAB)")
 fi
-if [ ${#problems[@]} -gt 0 ]; then
-    printf '%s: ERROR: %s\n' "$GS_PROG" "${problems[@]}" >&2
-    printf '%s: nothing was changed\n' "$GS_PROG" >&2
-    exit 2
-fi
+gs_problems_check
 
 gs_init
 ARCHIVE_COMMAND="$GS_GAIAREST --config=$GS_CONFIG --stanza=$GS_STANZA archive-push %p"

@@ -87,26 +87,27 @@ gs_validate_env replica
 [ -n "$PRIMARY_PORT" ] || PRIMARY_PORT=$GS_PGPORT
 [ -n "$REPLICATION_USER" ] || REPLICATION_USER=$GS_PGUSER
 
-problems=()
 if [ -n "$PRIMARY_HOST" ] && ! [[ $PRIMARY_HOST =~ ^[A-Za-z0-9./:_-]+$ ]]; then
-    problems+=("PRIMARY_HOST='$PRIMARY_HOST' is malformed: a host name, an address or a socket directory")
+    GS_PROBLEMS+=("PRIMARY_HOST='$PRIMARY_HOST' is malformed: a host name, an address or a socket directory")
 fi
-[[ $PRIMARY_PORT =~ ^[0-9]{1,5}$ ]] || problems+=("--primary-port='$PRIMARY_PORT' is malformed")
-[[ $REPLICATION_USER =~ ^[A-Za-z_][A-Za-z0-9_$-]*$ ]] || problems+=("--replication-user='$REPLICATION_USER' is malformed")
-[[ $PRIMARY_CONNINFO != *\'* ]] || problems+=("--primary-conninfo must not contain single quotes")
-[[ $WAIT_TIMEOUT =~ ^[0-9]+$ ]] || problems+=("--wait-timeout='$WAIT_TIMEOUT' is malformed: seconds")
+[[ $PRIMARY_PORT =~ ^[0-9]{1,5}$ ]] || GS_PROBLEMS+=("--primary-port='$PRIMARY_PORT' is malformed")
+[[ $REPLICATION_USER =~ ^[A-Za-z_][A-Za-z0-9_$-]*$ ]] || GS_PROBLEMS+=("--replication-user='$REPLICATION_USER' is malformed")
+[[ $PRIMARY_CONNINFO != *\'* ]] || GS_PROBLEMS+=("--primary-conninfo must not contain single quotes")
+[[ $WAIT_TIMEOUT =~ ^[0-9]+$ ]] || GS_PROBLEMS+=("--wait-timeout='$WAIT_TIMEOUT' is malformed: seconds")
 if [ "$DELTA" = 1 ] && [ ! -f "$GS_PGDATA/PG_VERSION" ]; then
-    problems+=("--delta: $GS_PGDATA is not a PostgreSQL data directory (no PG_VERSION); run without --delta")
+    GS_PROBLEMS+=("--delta: $GS_PGDATA is not a PostgreSQL data directory (no PG_VERSION); run without --delta")
+fi
+if [ -d "$GS_PGDATA" ] && [ ! -f "$GS_PGDATA/PG_VERSION" ] && [ -n "$(ls -A "$GS_PGDATA")" ]; then
+    GS_PROBLEMS+=("$(gs_join "PGBACKREST_PGDATA=$GS_PGDATA is not empty and is not a PostgreSQL data directory (no PG_VERSION):" \
+        "refusing to move or remove it")")
+elif [ -e "$GS_PGDATA" ] && [ ! -d "$GS_PGDATA" ]; then
+    GS_PROBLEMS+=("PGBACKREST_PGDATA=$GS_PGDATA is not a directory")
 fi
 OLD_DIR="$GS_PGDATA.gaia-old-$GS_STAMP"
 if [ "$(id -u)" != 0 ] && [ "$GS_DRY_RUN" = 0 ]; then
-    problems+=("run as root (it stops PostgreSQL and replaces its data directory)")
+    GS_PROBLEMS+=("run as root (it stops PostgreSQL and replaces its data directory)")
 fi
-if [ ${#problems[@]} -gt 0 ]; then
-    printf '%s: ERROR: %s\n' "$GS_PROG" "${problems[@]}" >&2
-    printf '%s: nothing was changed\n' "$GS_PROG" >&2
-    exit 2
-fi
+gs_problems_check
 if [ -z "$PRIMARY_CONNINFO" ] && [ -n "$PRIMARY_HOST" ]; then
     app=$(hostname -s 2>/dev/null | tr -c 'A-Za-z0-9_\n-' '_')
     PRIMARY_CONNINFO="host=$PRIMARY_HOST port=$PRIMARY_PORT user=$REPLICATION_USER application_name=${app:-gaia-replica}"

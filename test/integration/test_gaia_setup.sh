@@ -143,6 +143,14 @@ run bad-port "$SETUP/setup-primary.sh" --env-file="$W/bad-port.env" "${PRIMARY_O
 assert_status "malformed port and http endpoint: exit 2" 2 "$RC"
 assert_grep "malformed port: named" "PGBACKREST_PGPORT='54x2' is malformed" "$W/bad-port.out"
 assert_grep "http:// endpoint: named" "PGBACKREST_R2_ENDPOINT='http://localhost' is malformed" "$W/bad-port.out"
+write_env "$W/not-source.env" primary IS_SOURCE_VALIDATOR_FOR_DB_SYNC=False \
+    PGBACKREST_R2_ENDPOINT=https://acct.r2.cloudflarestorage.com/gaiarest
+run not-source "$SETUP/setup-primary.sh" --env-file="$W/not-source.env" "${PRIMARY_OPTS[@]}"
+assert_status "setup-primary where IS_SOURCE_VALIDATOR_FOR_DB_SYNC=False, endpoint with the bucket: exit 2" 2 "$RC"
+assert_grep "setup-primary names IS_SOURCE_VALIDATOR_FOR_DB_SYNC=False" \
+    "ERROR: IS_SOURCE_VALIDATOR_FOR_DB_SYNC=False: this validator is not the db-sync source" "$W/not-source.out"
+assert_grep "setup-primary names the endpoint with a path" \
+    "ERROR: PGBACKREST_R2_ENDPOINT='.*/gaiarest' is malformed: the account endpoint only .*no path" "$W/not-source.out"
 write_env "$W/bad-secret.env" primary PGBACKREST_R2_SECRET_ACCESS_KEY=not-the-secret
 run bad-secret "$SETUP/setup-primary.sh" --env-file="$W/bad-secret.env" "${PRIMARY_OPTS[@]}"
 assert_status "wrong R2 secret: stopped at the preflight (exit 1)" 1 "$RC"
@@ -263,6 +271,12 @@ assert_status "setup-replica where IS_SOURCE_VALIDATOR_FOR_DB_SYNC=True: exit 2"
 assert_grep "setup-replica refusal names the variable" "IS_SOURCE_VALIDATOR_FOR_DB_SYNC=True" "$W/refuse.out"
 assert_eq "setup-replica refusal: the cluster still runs, untouched" "f" \
     "$(pg_sql replica "select pg_is_in_recovery()" 2>&1)"
+
+write_env "$W/not-pgdata.env" replica PGBACKREST_PGDATA="$W"
+run not-pgdata "$SETUP/setup-replica.sh" --env-file="$W/not-pgdata.env" "${REPLICA_OPTS[@]}"
+assert_status "setup-replica on a directory that is not a data directory: exit 2" 2 "$RC"
+assert_grep "setup-replica: refuses to move a directory that is not a data directory" \
+    "is not a PostgreSQL data directory \(no PG_VERSION\): refusing" "$W/not-pgdata.out"
 
 write_env "$W/replica.env" replica
 replica_state() {
