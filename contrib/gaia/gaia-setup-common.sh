@@ -141,15 +141,28 @@ gs_quote() {
     printf '%s' "$out"
 }
 
+# gs_shown CMD...: the command as an operator would type it (the helper functions spelled out).
+gs_shown() {
+    case $1 in
+        gs_as_os) shift; gs_quote runuser -u "$GS_OS_USER" -- "$@" ;;
+        gs_gaiarest_with)
+            local conf=$2
+            shift 2
+            gs_quote runuser -u "$GS_OS_USER" -- "$GS_GAIAREST" --config="$conf" --stanza="$GS_STANZA" "$@"
+            ;;
+        *) gs_quote "$@" ;;
+    esac
+}
+
 # gs_run DESC CMD...: run a command that changes the system; under --dry-run only print it.
 gs_run() {
     local desc=$1
     shift
     if [ "$GS_DRY_RUN" = 1 ]; then
-        gs_log "[dry-run] would $desc: $(gs_quote "$@")"
+        gs_log "[dry-run] would $desc: $(gs_shown "$@")"
         return 0
     fi
-    gs_log "$desc: $(gs_quote "$@")"
+    gs_log "$desc: $(gs_shown "$@")"
     "$@"
 }
 

@@ -342,5 +342,5 @@ else
 fi
 
 gs_step finish
-gs_log "primary set up: stanza $GS_STANZA archives to ${GS_ENV[PGBACKREST_R2_BUCKET]}; see '$GS_GAIAREST" \
+[ "$GS_DRY_RUN" = 1 ] || gs_log "primary set up: stanza $GS_STANZA archives to ${GS_ENV[PGBACKREST_R2_BUCKET]}; see '$GS_GAIAREST" \
     "--config=$GS_CONFIG --stanza=$GS_STANZA info'"
