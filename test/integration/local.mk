@@ -27,3 +27,4 @@ test_tools_gaia_resave_LDADD = libgaiarest.a $(GAIA_LIBS)
 TESTS += test/integration/test_archive.sh
 TESTS += test/integration/test_archive_segsize.sh
 TESTS += test/integration/test_expire.sh test/integration/test_verify.sh
+TESTS += test/integration/test_archive_async.sh
