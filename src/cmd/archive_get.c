@@ -91,17 +91,8 @@ get_async_body(void *context)
     return result;
 }
 
-static bool
-name_in(char *const *names, size_t count, const char *name)
-{
-    for (size_t index = 0; index < count; index++)
-        if (strcmp(names[index], name) == 0)
-            return true;
-    return false;
-}
-
-/* With the lock held: remove what the spool holds beyond the queue starting at `first`, and list the queue's
- * segments that are not spooled yet into get->options.segments. */
+/* With the lock held: remove what the spool holds besides the queue's segments from `first` on (segments beyond
+ * the queue, status files, temp files), and list the queue's segments not spooled yet into get->options.segments. */
 static int
 get_async_queue_plan(GetAsync *get, const char *first)
 {
@@ -116,16 +107,15 @@ get_async_queue_plan(GetAsync *get, const char *first)
     int result = 0;
     bool *present = mem_calloc(get->queue_count + 1, sizeof(bool));
     for (size_t index = 0; index < count && result == 0; index++) {
-        /* a segment, its status file or a leftover temp file: keep only what belongs to the queue */
-        char segment[WAL_SEGMENT_NAME_SIZE + 1];
-        snprintf(segment, sizeof(segment), "%s", names[index]);
-        bool in_queue = strlen(names[index]) >= WAL_SEGMENT_NAME_SIZE && name_in(get->queue, get->queue_count, segment);
-        bool is_segment = strcmp(names[index], segment) == 0;
-        if (in_queue && is_segment) {
-            for (size_t queued = 0; queued < get->queue_count; queued++)
-                if (strcmp(get->queue[queued], segment) == 0)
-                    present[queued] = true;
-        } else if (!in_queue || strstr(names[index], ".pgbackrest.tmp") != NULL) {
+        /* keep the queue's segments; status files and leftovers go (what is not spooled is fetched again) */
+        bool kept = false;
+        for (size_t queued = 0; queued < get->queue_count && !kept; queued++) {
+            if (strcmp(get->queue[queued], names[index]) == 0) {
+                present[queued] = true;
+                kept = true;
+            }
+        }
+        if (!kept) {
             char *path = mem_printf("%s/%s", get->options.spool_dir, names[index]);
             result = storage_remove(get->local, path, false);
             free(path);
@@ -149,15 +139,11 @@ static int
 get_async_start(GetAsync *get, const char *first, const char *wal_file, bool *started)
 {
     *started = false;
-    char *exec_id = lock_exec_id_new();
     Lock *lock = NULL;
-    int result = lock_acquire(cfg_str(OPT_LOCK_PATH), get->options.get->stanza, LOCK_TYPE_ARCHIVE, exec_id, &lock);
-    free(exec_id);
-    if (result < 0) {
-        err_clear();
+    TRY(archive_async_lock_try(cfg_str(OPT_LOCK_PATH), get->options.get->stanza, &lock));
+    if (lock == NULL) /* one is running (this one's segments come next time) */
         return 0;
-    }
-    result = get_async_queue_plan(get, first);
+    int result = get_async_queue_plan(get, first);
     if (result == 0 && wal_file != NULL)
         result = archive_status_error_clear(get->options.spool_dir, wal_file);
     if (result < 0 || get->options.count == 0) {

@@ -16,6 +16,7 @@
 #include "engine/ops/archive_push.h"
 #include "engine/ops/lock.h"
 #include "engine/repo/repo.h"
+#include "storage/posix.h"
 
 /* The push options from the configuration. */
 static int
@@ -69,16 +70,17 @@ static int
 push_async_start(ArchivePushAsyncOptions *async, const char *wal_file, bool *started)
 {
     *started = false;
-    char *exec_id = lock_exec_id_new();
     Lock *lock = NULL;
-    int result = lock_acquire(cfg_str(OPT_LOCK_PATH), cfg_str(OPT_STANZA), LOCK_TYPE_ARCHIVE, exec_id, &lock);
-    free(exec_id);
-    if (result < 0) {
-        err_clear(); /* one is running: it, or the next one, pushes this segment */
+    TRY(archive_async_lock_try(cfg_str(OPT_LOCK_PATH), cfg_str(OPT_STANZA), &lock));
+    if (lock == NULL) /* one is running: it, or the next one, pushes this segment */
         return 0;
-    }
-    /* a failure reported earlier is retried now: wait for the new result, not the old one */
-    result = archive_status_error_clear(async->spool_dir, wal_file);
+    /* the spool must be usable before the background process depends on it; a failure reported earlier is
+     * retried now: wait for the new result, not the old one */
+    Storage *local = storage_posix_new("/", true);
+    int result = storage_path_create(local, async->spool_dir, 0750, true, false);
+    storage_free(local);
+    if (result == 0)
+        result = archive_status_error_clear(async->spool_dir, wal_file);
     if (result < 0) {
         lock_release(lock);
         return -1;

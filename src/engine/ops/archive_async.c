@@ -248,6 +248,20 @@ async_child_run(Lock *lock, ArchiveAsyncBody body, void *context)
 }
 
 int
+archive_async_lock_try(const char *lock_path, const char *stanza, Lock **lock)
+{
+    *lock = NULL;
+    char *exec_id = lock_exec_id_new();
+    int result = lock_acquire(lock_path, stanza, LOCK_TYPE_ARCHIVE, exec_id, lock);
+    free(exec_id);
+    if (result < 0 && lock_held(lock_path, stanza, LOCK_TYPE_ARCHIVE, &(pid_t){0})) {
+        err_clear(); /* a background process runs */
+        return 0;
+    }
+    return result;
+}
+
+int
 archive_async_start(Lock **lock, ArchiveAsyncBody body, void *context)
 {
     fflush(NULL); /* buffered output must not be written twice */

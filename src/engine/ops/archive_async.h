@@ -84,6 +84,10 @@ void archive_async_seconds_format(long long milliseconds, char *out, size_t size
 /* The body of a background process: its exit status is 0 when it returns 0. */
 typedef int (*ArchiveAsyncBody)(void *context);
 
+/* Take the stanza's archive lock for a new background process: *lock NULL (and 0) when another process holds it;
+ * any other failure (lock-path unusable) is returned. */
+int archive_async_lock_try(const char *lock_path, const char *stanza, Lock **lock);
+
 /* Start `body` in a detached background process that takes over `lock` (taken by the caller): standard streams on
  * /dev/null, its own session, the lock file rewritten with its pid and released when the body returns. The caller's
  * handle on the lock is closed (without removing the file) in every case; *lock is NULL on return. */
