@@ -179,7 +179,7 @@ get_async_wait(GetAsync *get, const char *wal_file, const char *destination)
 {
     long long timeout_ms = cfg_int(OPT_ARCHIVE_TIMEOUT);
     long long start = archive_async_now_ms();
-    long sleep_us = 2000;
+    long sleep_us = ARCHIVE_ASYNC_POLL_FIRST_US;
     bool throw_error = false;
     bool forked = false;
     for (;;) {

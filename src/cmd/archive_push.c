@@ -96,7 +96,7 @@ push_async_wait(ArchivePushAsyncOptions *async, const char *wal_file)
 {
     long long timeout_ms = cfg_int(OPT_ARCHIVE_TIMEOUT);
     long long start = archive_async_now_ms();
-    long sleep_us = 2000;
+    long sleep_us = ARCHIVE_ASYNC_POLL_FIRST_US;
     bool throw_error = false; /* the first look ignores an old error: the background process retries it */
     bool forked = false;
     for (;;) {

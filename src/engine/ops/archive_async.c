@@ -212,8 +212,7 @@ archive_async_poll_sleep(long *sleep_us)
 {
     struct timespec delay = {*sleep_us / 1000000, (*sleep_us % 1000000) * 1000};
     nanosleep(&delay, NULL);
-    if (*sleep_us < 100000)
-        *sleep_us *= 2;
+    *sleep_us = *sleep_us * 2 < ARCHIVE_ASYNC_POLL_MAX_US ? *sleep_us * 2 : ARCHIVE_ASYNC_POLL_MAX_US;
 }
 
 void

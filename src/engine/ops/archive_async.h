@@ -75,7 +75,12 @@ int archive_get_queue(const char *first, uint64_t queue_max, uint32_t segment_si
 /* Monotonic milliseconds (to measure archive-timeout). */
 long long archive_async_now_ms(void);
 
-/* Sleep between two looks at the spool: *sleep_us, doubled after each call up to 0.1 s. */
+/* Looking at the spool costs a few stat calls: look often, so that a call returns soon after its segment is done. */
+#define ARCHIVE_ASYNC_POLL_FIRST_US 1000L
+#define ARCHIVE_ASYNC_POLL_MAX_US 20000L
+
+/* Sleep between two looks at the spool: *sleep_us (start with ARCHIVE_ASYNC_POLL_FIRST_US), doubled after each call
+ * up to ARCHIVE_ASYNC_POLL_MAX_US. */
 void archive_async_poll_sleep(long *sleep_us);
 
 /* Milliseconds as pgBackRest prints a time option in seconds ("60", "0.5"). */
