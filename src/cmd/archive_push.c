@@ -18,6 +18,9 @@
 #include "engine/repo/repo.h"
 #include "storage/posix.h"
 
+/* lz4 threads compressing one segment in a synchronous push (beside the reading and the hashing threads). */
+#define ARCHIVE_PUSH_COMPRESS_THREADS 2u
+
 /* The push options from the configuration. */
 static int
 archive_push_options(ArchivePushOptions *options)
@@ -35,6 +38,8 @@ archive_push_options(ArchivePushOptions *options)
         .compress_type = (CompressType)compress_type,
         .compress_level = cfg_has(OPT_COMPRESS_LEVEL) ? (int)cfg_int(OPT_COMPRESS_LEVEL)
                                                       : compress_level_default((CompressType)compress_type),
+        /* one segment on the critical path: the compressor, its longest stage, is spread over two threads */
+        .compress_threads = ARCHIVE_PUSH_COMPRESS_THREADS,
     };
     if (options->compress_type != COMPRESS_NONE)
         TRY(compress_level_check(options->compress_type, options->compress_level));
@@ -142,8 +147,12 @@ archive_push_async_run(const char *wal_path, const ArchivePushOptions *options)
     if (cfg_has(OPT_ARCHIVE_PUSH_QUEUE_MAX))
         info_size_format((uint64_t)cfg_int(OPT_ARCHIVE_PUSH_QUEUE_MAX), &queue_max_text);
     int64_t process_max = cfg_int(OPT_PROCESS_MAX);
+    /* several segments at once over process-max workers: each is compressed by its own worker alone */
+    ArchivePushOptions worker_options = *options;
+    if (process_max > 1)
+        worker_options.compress_threads = 0;
     ArchivePushAsyncOptions async = {
-        .push = options,
+        .push = &worker_options,
         .spool_dir = spool_dir,
         .wal_dir = wal_dir,
         .process_max = process_max > 0 ? (unsigned)process_max : 1,
