@@ -150,3 +150,44 @@ command_run(void)
     }
     return status;
 }
+
+int
+command_run_async(const char *params, int (*body)(void *context), void *context)
+{
+    LogSettings settings = {LOG_OFF, LOG_OFF, command_level(OPT_LOG_LEVEL_FILE, LOG_INFO), cfg_bool(OPT_LOG_TIMESTAMP),
+                            NULL};
+    char *path = NULL;
+    if (settings.file != LOG_OFF && cfg_str(OPT_LOG_PATH) != NULL) {
+        const char *stanza = cfg_str(OPT_STANZA);
+        path = mem_printf("%s/%s-%s-async.log", cfg_str(OPT_LOG_PATH), stanza != NULL ? stanza : "all",
+                          cfg_command_name());
+        settings.file_path = path;
+    }
+    log_set_process_id(0);
+    log_init(&settings);
+    free(path);
+
+    long long start = command_now_ms();
+    if (log_enabled(LOG_INFO)) {
+        char *options = cfg_options_for_log();
+        /* the async process shows its own parameters instead of the command's "[<p1>, <p2>] " */
+        size_t skip = 0;
+        if (cfg_param_count() > 0) {
+            skip = strlen("[] ");
+            for (size_t index = 0; index < cfg_param_count(); index++)
+                skip += strlen(cfg_param(index)) + (index > 0 ? strlen(", ") : 0);
+        }
+        LOG_INFO("%s:async command begin %s: [%s] %s", cfg_command_name(), GAIAREST_VERSION, params,
+                 skip <= strlen(options) ? options + skip : options);
+        free(options);
+    }
+    int result = body(context);
+    if (result < 0) {
+        int status = command_report_error();
+        LOG_INFO("%s:async command end: aborted with exception [%03d]", cfg_command_name(), status);
+    } else {
+        LOG_INFO("%s:async command end: completed successfully (%lldms)", cfg_command_name(),
+                 command_now_ms() - start);
+    }
+    return result;
+}

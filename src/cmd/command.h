@@ -48,6 +48,12 @@ int command_run(void);
  * WAL file is not in the archive, while its end line still says "completed successfully", as pgBackRest does. */
 void command_exit_status_set(int status);
 
+/* In a background process forked by archive-push/archive-get (archive-async=y): log to
+ * <log-path>/<stanza>-<command>-async.log only (no console, no stderr), with "<command>:async command begin" /
+ * "command end" lines around `body` as pgBackRest's async role writes them; `params` is shown in brackets
+ * before the options. Returns body's result (its error, if any, logged). */
+int command_run_async(const char *params, int (*body)(void *context), void *context);
+
 /* Log the current error record as pgBackRest does ("[NNN]: message" + "HINT: ..." lines) and return its
  * code as exit status. */
 int command_report_error(void);

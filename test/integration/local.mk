@@ -27,3 +27,7 @@ test_tools_gaia_resave_LDADD = libgaiarest.a $(GAIA_LIBS)
 TESTS += test/integration/test_archive.sh
 TESTS += test/integration/test_archive_segsize.sh
 TESTS += test/integration/test_expire.sh test/integration/test_verify.sh
+# contrib/gaia/setup-primary.sh and setup-replica.sh on two clusters and S3 (runs the scripts as root)
+TESTS += test/integration/test_gaia_setup.sh
+EXTRA_DIST += test/integration/test_gaia_setup.sh
+TESTS += test/integration/test_archive_async.sh

@@ -24,8 +24,6 @@
 
 /* Buffer size for files copied whole (.history, .backup) and for the duplicate check's hashing. */
 #define PUSH_BUFFER_SIZE ((size_t)256 * 1024)
-/* lz4 compression threads for one segment, beside the calling thread (reading) and the hashing thread. */
-#define PUSH_LZ4_THREADS 2u
 
 /* ------------------------------------------------------------------------------------------------------------------
  * Shared with archive-get
@@ -176,8 +174,8 @@ static Pipeline *
 push_pipeline_new(const PushSegment *push)
 {
     Pipeline *pipeline = pipeline_new();
-    if (push->options->compress_type == COMPRESS_LZ4) /* the compressor is the longest stage: spread it */
-        pipeline_add(pipeline, filter_lz4_parallel_new(push->options->compress_level, PUSH_LZ4_THREADS));
+    if (push->options->compress_type == COMPRESS_LZ4 && push->options->compress_threads > 0)
+        pipeline_add(pipeline, filter_lz4_parallel_new(push->options->compress_level, push->options->compress_threads));
     else if (push->options->compress_type != COMPRESS_NONE)
         pipeline_add(pipeline, filter_compress_new(push->options->compress_type, push->options->compress_level, false));
     if (push->info->cipher_pass != NULL)

@@ -134,6 +134,25 @@ lock_progress(Lock *lock, unsigned percent_complete)
     return lock_write_content(lock, content);
 }
 
+int
+lock_owner_refresh(Lock *lock)
+{
+    char content[256];
+    snprintf(content, sizeof(content), "{\"execId\":\"%s\",\"pid\":%d}", lock->exec_id, (int)getpid());
+    return lock_write_content(lock, content);
+}
+
+void
+lock_detach(Lock *lock)
+{
+    if (lock == NULL)
+        return;
+    close(lock->fd);
+    free(lock->path);
+    free(lock->exec_id);
+    free(lock);
+}
+
 void
 lock_release(Lock *lock)
 {

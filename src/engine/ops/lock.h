@@ -37,6 +37,14 @@ int lock_progress(Lock *lock, unsigned percent_complete);
 /* Release the lock: remove the file and close it (NULL is allowed). */
 void lock_release(Lock *lock);
 
+/* Rewrite the lock file with the calling process's pid: the lock was handed to a forked child (the flock belongs
+ * to the open file, which the child shares), and the child now owns it. */
+int lock_owner_refresh(Lock *lock);
+
+/* Close this process's handle without removing the file: a forked child that shares the open file keeps the lock
+ * (NULL is allowed). */
+void lock_detach(Lock *lock);
+
 /* Whether another process holds the lock now; *pid is set from the file's content when known (else 0). */
 bool lock_held(const char *lock_path, const char *stanza, LockType type, pid_t *pid);
 
