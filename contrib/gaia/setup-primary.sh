@@ -37,7 +37,8 @@ Gaia variables of the validator's .env file. Run it as root. Steps, each named i
   5. pg_hba      a replication entry per --replica-address in the file PostgreSQL reads (SHOW hba_file)
   6. restart     only when a setting needs it (a reload otherwise)
   7. stanza-create, check, and a first full backup when the repository holds none
-  8. schedule    a cron file: weekly full and daily diff backup (each followed by expire), hourly check,
+  8. schedule    a cron file: weekly full and daily diff backup (each expires what retention no longer keeps,
+                 expire-auto), hourly check,
                  run through flock so that no two jobs overlap (a job finding the lock taken is skipped)
 
 Every file edited is copied first to <file>.gaia-backup-<time>. Running the script again changes nothing that is
@@ -335,8 +336,8 @@ else
         echo "# Jobs never overlap: each takes $LOCK_FILE with flock -n, and one that finds it taken is skipped."
         echo "SHELL=/bin/sh"
         echo "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-        job "$FULL_SCHEDULE" backup-full "$g --type=full backup && $g expire"
-        job "$DIFF_SCHEDULE" backup-diff "$g --type=diff backup && $g expire"
+        job "$FULL_SCHEDULE" backup-full "$g --type=full backup"
+        job "$DIFF_SCHEDULE" backup-diff "$g --type=diff backup"
         job "$CHECK_SCHEDULE" check "$g check"
     } | gs_install_content "$CRONTAB" 0644 root root
 fi

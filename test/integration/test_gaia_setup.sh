@@ -210,8 +210,8 @@ if ls "$GAIA_TMP/primary-log"/gaia-*.log >/dev/null 2>&1; then tap_ok "gaiarest 
     tap_not_ok "gaiarest logs in the log directory"; fi
 assert_eq "cron file: three jobs, each as postgres under flock" "3" \
     "$(grep -c -E "^[^#A-Z].* postgres flock -n -E 75 $GAIA_TMP/jobs.lock sh -c " "$CRONTAB")"
-assert_grep "cron file: weekly full backup then expire" \
-    "^30 1 \* \* 0 postgres .*--type=full backup && .* expire' >>$GAIA_TMP/primary-log/cron-backup-full.log" "$CRONTAB"
+assert_grep "cron file: weekly full backup (expire-auto expires after it)" \
+    "^30 1 \* \* 0 postgres .*--type=full backup' >>$GAIA_TMP/primary-log/cron-backup-full.log" "$CRONTAB"
 assert_grep "cron file: daily diff" "^30 1 \* \* 1-6 postgres .*--type=diff backup" "$CRONTAB"
 assert_grep "cron file: hourly check" "^15 \* \* \* \* postgres .* check' " "$CRONTAB"
 
@@ -254,6 +254,8 @@ cron_run "type=diff"
 run_gaiarest "$PRIMARY_CONF" --stanza=gaia --output=json info >"$W/info3.json" 2>/dev/null || true
 assert_eq "cron diff job: a differential backup was taken" "full,diff" \
     "$(jq -r '[.[0].backup[].type] | join(",")' "$W/info3.json" 2>&1)"
+assert_grep "cron diff job: expire ran after the backup (expire-auto)" "expire command end: completed successfully" \
+    "$GAIA_TMP/primary-log/gaia-expire.log"
 flock "$GAIA_TMP/jobs.lock" sleep 4 &
 holder=$!
 sleep 1
