@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what gaiarest needs to build and test on Debian 12 (run as root; idempotent).
 # Build: compiler, autotools, the libraries. Tests: PostgreSQL 15, stock pgBackRest 2.45 (the peer),
-# the compression CLIs (interop checks), Node.js/npm for the local S3 server, jq/python3 for comparisons.
+# the compression CLIs (interop checks), Node.js/npm for the local S3 server, jq/python3 for comparisons,
+# shellcheck for the contrib/gaia scripts.
 set -euo pipefail
 
 packages=(
@@ -9,7 +10,7 @@ packages=(
     libpq-dev libssl-dev libzstd-dev liblz4-dev zlib1g-dev libbz2-dev libcurl4-openssl-dev libxml2-dev check
     postgresql-15 postgresql-client-15 pgbackrest
     lz4 zstd bzip2 gzip openssl jq python3 procps iproute2 util-linux
-    prometheus groff-base
+    prometheus groff-base shellcheck
 )
 # Node.js and npm (for the local S3 server): Debian's packages only where the machine has no node yet, since an
 # installed upstream Node.js conflicts with Debian's npm.

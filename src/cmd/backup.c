@@ -33,6 +33,17 @@ backup_annotation_json(void)
     return text;
 }
 
+/* Kept by a successful backup when expire-auto follows (see command.h). */
+static Lock *backup_lock_kept = NULL;
+
+Lock *
+cmd_backup_lock_take(void)
+{
+    Lock *lock = backup_lock_kept;
+    backup_lock_kept = NULL;
+    return lock;
+}
+
 int
 cmd_backup(void)
 {
@@ -81,11 +92,19 @@ cmd_backup(void)
     if (cfg_bool_idx(OPT_REPO_HARDLINK, repo) || cfg_bool_idx(OPT_REPO_BUNDLE, repo) || cfg_bool_idx(OPT_REPO_BLOCK, repo))
         return err_set(ERR_FEATURE_NOT_SUPPORTED, "repo hardlink, bundle and block options are not supported by "
                        "gaiarest backup yet");
-    if (!cfg_bool(OPT_ONLINE))
-        return err_set(ERR_FEATURE_NOT_SUPPORTED, "offline backups (--no-online) are not supported by gaiarest yet");
+    options.online = cfg_bool(OPT_ONLINE);
+    options.force = cfg_bool(OPT_FORCE);
     char *annotation = backup_annotation_json();
     options.annotation_json = annotation;
+    options.exec_id = cfg_str(OPT_EXEC_ID);
+    Lock *lock = NULL;
+    options.lock_keep = &lock;
     int result = backup_run(&options);
     free(annotation);
+    /* expire-auto runs under the same lock (command.c); otherwise it goes now */
+    if (result == 0 && cfg_bool(OPT_EXPIRE_AUTO))
+        backup_lock_kept = lock;
+    else
+        lock_release(lock);
     return result;
 }

@@ -94,21 +94,10 @@ command_now_ms(void)
     return (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
-int
-command_run(void)
+/* One command between its begin and end lines; returns the exit status. */
+static int
+command_run_logged(CommandId id, CommandFunction function)
 {
-    CommandId id = cfg_command();
-    CommandFunction function = command_function(id);
-    if (function == NULL) {
-        err_set(ERR_COMMAND_INVALID, "command '%s' is not implemented yet in gaiarest", cfg_command_name());
-        return command_report_error();
-    }
-    if (!command_logs(id)) {
-        if (function() < 0)
-            return command_report_error();
-        return command_exit_status;
-    }
-
     /* Commands whose output is the point (info) keep their begin/end lines at debug, as pgBackRest does, so that
      * --output=json on stdout stays parseable at log-level-console=info. */
     LogLevel begin_end_level = id == CMD_INFO ? LOG_DEBUG : LOG_INFO;
@@ -132,4 +121,73 @@ command_run(void)
         status = command_exit_status;
     }
     return status;
+}
+
+int
+command_run(void)
+{
+    CommandId id = cfg_command();
+    CommandFunction function = command_function(id);
+    if (function == NULL) {
+        err_set(ERR_COMMAND_INVALID, "command '%s' is not implemented yet in gaiarest", cfg_command_name());
+        return command_report_error();
+    }
+    if (!command_logs(id)) {
+        if (function() < 0)
+            return command_report_error();
+        return command_exit_status;
+    }
+    int status = command_run_logged(id, function);
+    /* expire-auto: a successful backup goes on as the expire command (its own begin/end lines and log file, the
+     * same exec id and the backup lock that cmd_backup kept), as pgBackRest 2.45 does. */
+    if (id == CMD_BACKUP && status == 0 && cfg_bool(OPT_EXPIRE_AUTO)) {
+        cfg_command_set(CMD_EXPIRE);
+        if (command_log_init() < 0) {
+            lock_release(cmd_backup_lock_take());
+            return command_report_error();
+        }
+        status = command_run_logged(CMD_EXPIRE, cmd_expire);
+    }
+    return status;
+}
+
+int
+command_run_async(const char *params, int (*body)(void *context), void *context)
+{
+    LogSettings settings = {LOG_OFF, LOG_OFF, command_level(OPT_LOG_LEVEL_FILE, LOG_INFO), cfg_bool(OPT_LOG_TIMESTAMP),
+                            NULL};
+    char *path = NULL;
+    if (settings.file != LOG_OFF && cfg_str(OPT_LOG_PATH) != NULL) {
+        const char *stanza = cfg_str(OPT_STANZA);
+        path = mem_printf("%s/%s-%s-async.log", cfg_str(OPT_LOG_PATH), stanza != NULL ? stanza : "all",
+                          cfg_command_name());
+        settings.file_path = path;
+    }
+    log_set_process_id(0);
+    log_init(&settings);
+    free(path);
+
+    long long start = command_now_ms();
+    if (log_enabled(LOG_INFO)) {
+        char *options = cfg_options_for_log();
+        /* the async process shows its own parameters instead of the command's "[<p1>, <p2>] " */
+        size_t skip = 0;
+        if (cfg_param_count() > 0) {
+            skip = strlen("[] ");
+            for (size_t index = 0; index < cfg_param_count(); index++)
+                skip += strlen(cfg_param(index)) + (index > 0 ? strlen(", ") : 0);
+        }
+        LOG_INFO("%s:async command begin %s: [%s] %s", cfg_command_name(), GAIAREST_VERSION, params,
+                 skip <= strlen(options) ? options + skip : options);
+        free(options);
+    }
+    int result = body(context);
+    if (result < 0) {
+        int status = command_report_error();
+        LOG_INFO("%s:async command end: aborted with exception [%03d]", cfg_command_name(), status);
+    } else {
+        LOG_INFO("%s:async command end: completed successfully (%lldms)", cfg_command_name(),
+                 command_now_ms() - start);
+    }
+    return result;
 }

@@ -10,6 +10,7 @@
 #define GAIAREST_CMD_COMMAND_H
 
 #include "config/option.h"
+#include "engine/ops/lock.h"
 
 typedef int (*CommandFunction)(void);
 
@@ -29,6 +30,10 @@ int cmd_stop(void);
 int cmd_verify(void);
 int cmd_version(void);
 
+/* The backup lock that a successful backup kept for the expire-auto run that follows (NULL when none); the caller
+ * takes ownership. */
+Lock *cmd_backup_lock_take(void);
+
 /* The function of a command, NULL when not implemented yet. */
 CommandFunction command_function(CommandId id);
 
@@ -42,6 +47,12 @@ int command_run(void);
 /* The exit status of a command that completes without error (0 by default): archive-get exits with 1 when the
  * WAL file is not in the archive, while its end line still says "completed successfully", as pgBackRest does. */
 void command_exit_status_set(int status);
+
+/* In a background process forked by archive-push/archive-get (archive-async=y): log to
+ * <log-path>/<stanza>-<command>-async.log only (no console, no stderr), with "<command>:async command begin" /
+ * "command end" lines around `body` as pgBackRest's async role writes them; `params` is shown in brackets
+ * before the options. Returns body's result (its error, if any, logged). */
+int command_run_async(const char *params, int (*body)(void *context), void *context);
 
 /* Log the current error record as pgBackRest does ("[NNN]: message" + "HINT: ..." lines) and return its
  * code as exit status. */

@@ -81,6 +81,13 @@ expire_locked(const char *stanza)
 int
 cmd_expire(void)
 {
+    /* after a backup (expire-auto): its lock is still held */
+    Lock *kept = cmd_backup_lock_take();
+    if (kept != NULL) {
+        int status = expire_locked(cfg_str(OPT_STANZA));
+        lock_release(kept);
+        return status;
+    }
     const char *exec_id = cfg_str(OPT_EXEC_ID);
     char *generated = exec_id == NULL ? lock_exec_id_new() : NULL;
     Lock *lock = NULL;

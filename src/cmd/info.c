@@ -138,15 +138,24 @@ text_error_lines(const char *text, const char *indent, Buf *out)
 static void
 text_status(const InfoStanza *stanza, InfoStatusCode code, Buf *out)
 {
+    /* "ok", "error (<why>)"; a running backup or expire goes inside the parentheses, with its progress:
+     * "ok (backup/expire running - 42.10% complete)", "error (no valid backups, backup/expire running)". */
+    char running[96] = "";
+    if (stanza->lock_held && stanza->lock_percent_complete >= 0)
+        snprintf(running, sizeof(running), "backup/expire running - %d.%02d%% complete",
+                 stanza->lock_percent_complete / 100, stanza->lock_percent_complete % 100);
+    else if (stanza->lock_held)
+        snprintf(running, sizeof(running), "backup/expire running");
     buf_append_str(out, "    status: ");
-    if (code == INFO_STATUS_MIXED)
-        buf_append_str(out, "mixed");
-    else if (code == INFO_STATUS_OK)
-        buf_append_str(out, "ok");
-    else
+    if (code == INFO_STATUS_MIXED || code == INFO_STATUS_OK) {
+        buf_append_str(out, code == INFO_STATUS_OK ? "ok" : "mixed");
+        if (running[0] != '\0')
+            buf_printf(out, " (%s)", running);
+    } else if (running[0] != '\0') {
+        buf_printf(out, "error (%s, %s)", info_status_message(code), running);
+    } else {
         buf_printf(out, "error (%s)", info_status_message(code));
-    if (stanza->lock_held)
-        buf_append_str(out, " (backup/expire running)");
+    }
     buf_append_char(out, '\n');
 
     if (code == INFO_STATUS_MIXED || code == INFO_STATUS_DB_MISMATCH) {

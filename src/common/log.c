@@ -22,8 +22,12 @@ static pthread_mutex_t log_mutex = PTHREAD_MUTEX_INITIALIZER;
 static LogSettings log_settings = {LOG_OFF, LOG_WARN, LOG_OFF, true, NULL};
 static int log_fd = -1;
 static _Thread_local unsigned log_process_id;
+static int log_status_tty = -1; /* isatty(stderr), -1 until asked */
+static char *log_status_text;   /* the status line shown on the terminal, NULL for none */
 
 #define LOG_SEPARATOR "-------------------PROCESS START-------------------\n"
+/* Back to the start of the terminal line and erase it. */
+#define LOG_STATUS_CLEAR "\r\033[K"
 
 int
 log_level_parse(const char *name)
@@ -122,6 +126,11 @@ log_close(void)
     log_settings.file = LOG_OFF;
     free((void *)log_settings.file_path);
     log_settings.file_path = NULL;
+    if (log_status_text != NULL) { /* a status line left by an interrupted job */
+        log_write_all(STDERR_FILENO, LOG_STATUS_CLEAR, strlen(LOG_STATUS_CLEAR));
+        free(log_status_text);
+        log_status_text = NULL;
+    }
     pthread_mutex_unlock(&log_mutex);
 }
 
@@ -193,6 +202,9 @@ log_write(LogLevel level, const char *fmt, ...)
     Buf line_buf = BUF_INIT;
     Buf *line = &line_buf;
     pthread_mutex_lock(&log_mutex);
+    bool status_shown = log_status_text != NULL;
+    if (status_shown)
+        log_write_all(STDERR_FILENO, LOG_STATUS_CLEAR, strlen(LOG_STATUS_CLEAR));
     if (level <= log_settings.std_err) {
         buf_clear(line);
         buf_append(line, log_level_labels[level], strlen(log_level_labels[level]));
@@ -211,7 +223,36 @@ log_write(LogLevel level, const char *fmt, ...)
         log_append_message(line, message, line->size);
         log_write_all(log_fd, (const char *)line->data, line->size);
     }
+    if (status_shown)
+        log_write_all(STDERR_FILENO, log_status_text, strlen(log_status_text));
     pthread_mutex_unlock(&log_mutex);
     buf_free(line);
     free(message);
+}
+
+bool
+log_status_available(void)
+{
+    pthread_mutex_lock(&log_mutex);
+    if (log_status_tty < 0)
+        log_status_tty = isatty(STDERR_FILENO) ? 1 : 0;
+    bool available = log_status_tty == 1;
+    pthread_mutex_unlock(&log_mutex);
+    return available;
+}
+
+void
+log_status_set(const char *text)
+{
+    if (!log_status_available())
+        return;
+    pthread_mutex_lock(&log_mutex);
+    free(log_status_text);
+    log_status_text = NULL;
+    log_write_all(STDERR_FILENO, LOG_STATUS_CLEAR, strlen(LOG_STATUS_CLEAR));
+    if (text != NULL) {
+        log_status_text = mem_strdup(text);
+        log_write_all(STDERR_FILENO, log_status_text, strlen(log_status_text));
+    }
+    pthread_mutex_unlock(&log_mutex);
 }

@@ -50,6 +50,13 @@ bool log_enabled(LogLevel level);
 
 void log_write(LogLevel level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* True when stderr is an interactive terminal, where a status line (progress) can be shown. */
+bool log_status_available(void);
+
+/* Show `text` as the terminal's status line (one line on stderr, redrawn in place), or clear it (NULL).
+ * Log lines written to the terminal while a status line is shown appear above it. No-op without a terminal. */
+void log_status_set(const char *text);
+
 #define LOG_ERROR(...) log_write(LOG_ERROR, __VA_ARGS__)
 #define LOG_WARN(...) log_write(LOG_WARN, __VA_ARGS__)
 #define LOG_INFO(...) log_write(LOG_INFO, __VA_ARGS__)

@@ -976,8 +976,9 @@ depend_met(OptionId id, unsigned index, char *describe, size_t size)
 
     if (depend == NULL || !depend->set)
         return false;
+    /* a boolean dependency: values are converted after this check, so read the text ("y"/"n") */
     if (def->depend_values == NULL)
-        return depend->number != 0;
+        return depend->value_count > 0 && strcmp(depend->values[0], "y") == 0;
     return string_allowed(depend->values[0], def->depend_values);
 }
 
@@ -1154,6 +1155,12 @@ cfg_command(void)
     return cfg.command;
 }
 
+void
+cfg_command_set(CommandId id)
+{
+    cfg.command = id;
+}
+
 const char *
 cfg_command_name(void)
 {
@@ -1318,7 +1325,8 @@ cfg_options_for_log(void)
         const OptionDef *def = option_def((OptionId)id);
         for (unsigned index = 0; index < option_value_count((OptionId)id); index++) {
             ConfigValue *value = value_at((OptionId)id, index);
-            if (value == NULL || (value->source == CFG_SOURCE_DEFAULT && !value->reset))
+            if (value == NULL || (value->source == CFG_SOURCE_DEFAULT && !value->reset) ||
+                !option_valid_for((OptionId)id, cfg.command))
                 continue;
             items = mem_realloc(items, (count + 1) * sizeof(LogOption));
             items[count].id = (OptionId)id;

@@ -38,6 +38,9 @@ void cfg_free(void);
 
 CommandId cfg_command(void);
 const char *cfg_command_name(void);
+/* Switch the loaded configuration to another command (backup's expire-auto runs expire in the same process, as
+ * pgBackRest does): the values stay, and the "command begin" line then shows only the options valid for `id`. */
+void cfg_command_set(CommandId id);
 /* Positional parameters after the command (e.g. archive-push's WAL path, help's command). */
 size_t cfg_param_count(void);
 const char *cfg_param(size_t index);

@@ -3,7 +3,7 @@
 # then archive_mode=off (087), an archive_command that does not call pgbackrest (068) and one that fails (082).
 . "$(dirname "$0")/lib.sh"
 lib_init
-tap_plan 11
+tap_plan 14
 
 STANZA=demo
 REPO=$GAIA_TMP/repo
@@ -67,6 +67,18 @@ assert_eq "with stock's message and hints" "yes" \
     "$(grep -qE '^ERROR: \[082\]: WAL segment [0-9A-F]{24} was not archived before the 2000ms timeout$' <<<"$out" &&
         grep -q "HINT: check the archive_command to ensure that all options are correct (especially --stanza)." <<<"$out" &&
         [ $(($(date +%s) - start)) -lt 20 ] && echo yes || echo no)"
+
+# libpq is loaded only when a command connects: with a broken libpq on the library path, check fails with a clear
+# message and its own exit code, and info (which never connects) still works.
+mkdir -p "$GAIA_TMP/badlib"
+: >"$GAIA_TMP/badlib/libpq.so.5"
+out=$(LD_LIBRARY_PATH="$GAIA_TMP/badlib" run_gaiarest "$CONF" --stanza=$STANZA check 2>&1)
+assert_status "check with a broken libpq: FileOpenError" 41 $?
+assert_eq "naming the library and the package" "yes" \
+    "$(grep -qF "ERROR: [041]: unable to load library 'libpq.so.5' (needed to connect to PostgreSQL): $GAIA_TMP/badlib/libpq.so.5" <<<"$out" &&
+        grep -qF "HINT: install the Debian package libpq5." <<<"$out" && echo yes || echo no)"
+LD_LIBRARY_PATH="$GAIA_TMP/badlib" run_gaiarest "$CONF" --stanza=$STANZA info >/dev/null 2>&1
+assert_status "info does not need libpq" 0 $?
 
 set_archive archive_command "$PUSH"
 set_archive archive_mode off

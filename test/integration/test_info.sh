@@ -87,8 +87,20 @@ flock -x 8 || bail_out "cannot lock $GAIA_TMP/lock/demo-backup.lock"
 compare_info "backup lock file empty, flock held" "$LOCKCONF"
 echo '{"execId":"4242-abcdef01","pid":4242}' >"$GAIA_TMP/lock/demo-backup.lock"
 compare_info "backup lock held" "$LOCKCONF"
-echo '{"execId":"4242-abcdef01","pid":4242,"percentComplete":"45.12"}' >"$GAIA_TMP/lock/demo-backup.lock"
+# The progress a running backup records ("pctCplt", percent x 100) is shown inside the status's parentheses,
+# after the error when there is one.
+echo '{"execId":"4242-abcdef01","pctCplt":4512,"pid":4242}' >"$GAIA_TMP/lock/demo-backup.lock"
 compare_info "backup lock held, with progress" "$LOCKCONF"
+assert_eq "backup lock held: the percent shown" "    status: ok (backup/expire running - 45.12% complete)" \
+    "$(run_gaiarest "$LOCKCONF" --stanza=demo info | sed -n 2p)"
+for variant in empty mixed; do
+    sed "s|^lock-path=.*|lock-path=$GAIA_TMP/lock|" "$C/$variant.conf" >"$GAIA_TMP/lock-$variant.conf"
+    chmod 0644 "$GAIA_TMP/lock-$variant.conf"
+    compare_info "backup lock held, with progress: $variant" "$GAIA_TMP/lock-$variant.conf"
+done
+assert_eq "backup lock held, no valid backups: inside the parentheses" \
+    "    status: error (no valid backups, backup/expire running - 45.12% complete)" \
+    "$(run_gaiarest "$GAIA_TMP/lock-empty.conf" --stanza=demo info | sed -n 2p)"
 exec 8>&-
 compare_info "backup lock file left behind, not held" "$LOCKCONF"
 

@@ -272,6 +272,7 @@ START_TEST(test_backup_info)
             ck_assert_ptr_nonnull(strstr((const char *)rendered.data,
                                          "20261124-103000F={\"backrest-format\":5,\"backrest-version\":\"2.45\","
                                          "\"backup-annotation\":{\"a\":\"first\",\"z\":\"last\"},"
+                                         "\"backup-archive-start\":null,\"backup-archive-stop\":null,"
                                          "\"backup-info-repo-size\":0,"));
             ck_assert_ptr_null(strstr((const char *)rendered.data, "20261124-103049F"));
             InfoBackup again;

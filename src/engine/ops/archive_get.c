@@ -255,8 +255,11 @@ get_copy_stream(const Repo *repo, const char *wal_file, const ArchiveGetMatch *m
     if (match->cipher_pass != NULL)
         pipeline_add(pipeline, filter_cipher_new(CIPHER_DECRYPT, match->cipher_pass, strlen(match->cipher_pass), false));
     CompressType compress_type = compress_type_from_name(stored_name);
-    if (compress_type != COMPRESS_NONE)
-        pipeline_add(pipeline, filter_decompress_new(compress_type, false));
+    if (compress_type != COMPRESS_NONE) {
+        Filter *decompress = pipeline_add(pipeline, filter_decompress_new(compress_type, false));
+        if (expected_sha1 != NULL) /* the segment's SHA-1 is checked: no second checksum over the same bytes */
+            filter_decompress_skip_checksum(decompress);
+    }
 
     if (result == 0)
         result = get_copy_pipeline(read, pipeline, &sink);

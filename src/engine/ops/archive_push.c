@@ -174,7 +174,9 @@ static Pipeline *
 push_pipeline_new(const PushSegment *push)
 {
     Pipeline *pipeline = pipeline_new();
-    if (push->options->compress_type != COMPRESS_NONE)
+    if (push->options->compress_type == COMPRESS_LZ4 && push->options->compress_threads > 0)
+        pipeline_add(pipeline, filter_lz4_parallel_new(push->options->compress_level, push->options->compress_threads));
+    else if (push->options->compress_type != COMPRESS_NONE)
         pipeline_add(pipeline, filter_compress_new(push->options->compress_type, push->options->compress_level, false));
     if (push->info->cipher_pass != NULL)
         pipeline_add(pipeline, filter_cipher_new(CIPHER_ENCRYPT, push->info->cipher_pass,

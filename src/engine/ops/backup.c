@@ -15,6 +15,7 @@
 #include "common/mem.h"
 #include "engine/ops/backup_file.h"
 #include "engine/ops/lock.h"
+#include "engine/ops/progress.h"
 #include "engine/pg/control.h"
 #include "engine/pg/db.h"
 #include "engine/pg/page_check.h"
@@ -64,8 +65,14 @@ typedef struct BackupState {
     uint64_t size_total;
     uint64_t size_done;
     unsigned progress_last;    /* percent x 100 written to the lock file */
+    Progress meter;            /* terminal status line and detail-level progress */
     uint64_t saved_at;         /* size_done at the last .copy save */
     bool *file_removed;        /* per manifest file: vanished during the backup */
+    /* resume */
+    char *resume_label;        /* the leftover directory being resumed, NULL when none */
+    Manifest resumed;          /* its manifest (.copy) */
+    const ManifestFile **resume_from; /* per manifest file: its entry in `resumed` when the copy is kept */
+    bool succeeded;
 } BackupState;
 
 /* --- small helpers --- */
@@ -119,8 +126,9 @@ backup_open(BackupState *state)
 {
     const BackupOptions *options = state->options;
     TRY(stop_check(options->lock_path, options->stanza));
-    char *exec_id = lock_exec_id_new();
-    int result = lock_acquire(options->lock_path, options->stanza, LOCK_TYPE_BACKUP, exec_id, &state->lock);
+    char *exec_id = options->exec_id == NULL ? lock_exec_id_new() : NULL;
+    int result = lock_acquire(options->lock_path, options->stanza, LOCK_TYPE_BACKUP,
+                              exec_id != NULL ? exec_id : options->exec_id, &state->lock);
     free(exec_id);
     TRY(result);
     TRY(repo_open(options->repo_index, true, &state->repo));
@@ -166,15 +174,33 @@ backup_cluster_open(BackupState *state)
                        "%s, system-id %" PRIu64 "\nHINT: is this the correct stanza?", state->control.version->name,
                        state->control.system_id, history->version, history->system_id);
 
-    PgDbOptions db_options = {options->pg_path, options->pg_port, options->pg_socket_path, options->pg_user,
-                              options->pg_database, options->db_timeout_ms, "backup", state->control.version->num};
-    TRY(pg_db_connect(&db_options, &state->db));
-    if (pg_db_facts(state->db)->in_recovery)
-        return err_set(ERR_FEATURE_NOT_SUPPORTED, "backup from a standby is not supported by gaiarest (pg1-path '%s' is "
-                       "in recovery)", options->pg_path);
     state->pg_root = storage_posix_new("/", false);
-    state->checksum_page = options->checksum_page_set ? options->checksum_page
-                                                      : state->control.data_checksum_version != 0;
+    if (!options->online) {
+        /* offline: the cluster must be stopped (no postmaster.pid), and nothing is asked of it */
+        char *pid_file = mem_printf("%s/postmaster.pid", options->pg_path);
+        StorageInfo info;
+        memset(&info, 0, sizeof(info));
+        int result = storage_info(state->pg_root, pid_file, false, &info);
+        bool running = result == 0 && info.exists;
+        storage_info_clear(&info);
+        free(pid_file);
+        TRY(result);
+        if (running && !options->force)
+            return err_set(ERR_PG_RUNNING, "--no-online passed but postmaster.pid exists - looks like PostgreSQL is "
+                           "running. Shut down PostgreSQL and try again, or use --force.");
+        /* 2.45 checks pages only when asked to, offline */
+        state->checksum_page = options->checksum_page_set && options->checksum_page;
+    } else {
+        PgDbOptions db_options = {options->pg_path, options->pg_port, options->pg_socket_path, options->pg_user,
+                                  options->pg_database, options->db_timeout_ms, "backup",
+                                  state->control.version->num};
+        TRY(pg_db_connect(&db_options, &state->db));
+        if (pg_db_facts(state->db)->in_recovery)
+            return err_set(ERR_FEATURE_NOT_SUPPORTED, "backup from a standby is not supported by gaiarest (pg1-path '%s' "
+                           "is in recovery)", options->pg_path);
+        state->checksum_page = options->checksum_page_set ? options->checksum_page
+                                                          : state->control.data_checksum_version != 0;
+    }
     state->tablespace_dir = manifest_build_tablespace_dir(state->control.version->name,
                                                           state->control.catalog_version);
     return 0;
@@ -240,28 +266,183 @@ backup_prior_find(BackupState *state)
     return 0;
 }
 
-/* --- leftovers of interrupted backups --- */
+/* --- leftovers of interrupted backups: resume the newest or remove them --- */
 
+/* Why the leftover `label` (its manifest loaded into `resumed`) cannot be resumed by this backup, NULL when it can
+ * (into `why`). */
+static const char *
+backup_resume_mismatch(const BackupState *state, const Manifest *resumed, char *why, size_t size)
+{
+    const char *version = resumed->backrest_version != NULL ? resumed->backrest_version : "<undef>";
+    if (strcmp(version, INFO_BACKREST_VERSION) != 0) {
+        snprintf(why, size, "new pgBackRest version '%s' does not match resumable pgBackRest version '%s'",
+                 INFO_BACKREST_VERSION, version);
+        return why;
+    }
+    if (resumed->backup.type != state->type) {
+        snprintf(why, size, "new backup type '%s' does not match resumable backup type '%s'",
+                 backup_type_name(state->type), backup_type_name(resumed->backup.type));
+        return why;
+    }
+    const char *prior = state->has_prior ? state->prior.backup.label : NULL;
+    const char *resumed_prior = resumed->backup.prior;
+    if ((prior == NULL) != (resumed_prior == NULL) || (prior != NULL && strcmp(prior, resumed_prior) != 0)) {
+        snprintf(why, size, "new prior backup label '%s' does not match resumable prior backup label '%s'",
+                 prior != NULL ? prior : "<undef>", resumed_prior != NULL ? resumed_prior : "<undef>");
+        return why;
+    }
+    const char *compress = compress_type_name(state->compress_type);
+    const char *resumed_compress = resumed->options.compress_type != NULL ? resumed->options.compress_type
+                                   : resumed->options.compress ? "gz" : "none";
+    if (strcmp(compress, resumed_compress) != 0) {
+        snprintf(why, size, "new compression '%s' does not match resumable compression '%s'", compress,
+                 resumed_compress);
+        return why;
+    }
+    return NULL;
+}
+
+/* Decide about the directories of backups that are not in backup.info: the newest one (newer than every backup in
+ * backup.info) is resumed when resume=y and it matches; every other one is removed. */
 static int
-backup_leftovers_remove(BackupState *state)
+backup_resume_find(BackupState *state)
 {
     char *stanza_path = mem_printf("backup/%s", state->options->stanza);
     char **names = NULL;
     size_t count = 0;
     int result = storage_list_names(state->repo.storage, stanza_path, BACKUP_LABEL_REGEX, true, &names, &count);
-    for (size_t i = 0; i < count && result == 0; i++) {
-        if (info_backup_find(&state->backup_info, names[i]) != NULL)
+    const char *newest_info = state->backup_info.backup_count > 0
+                              ? state->backup_info.backups[state->backup_info.backup_count - 1].label : NULL;
+    bool candidate_seen = false;
+    for (size_t i = count; i > 0 && result == 0; i--) {
+        const char *label = names[i - 1];
+        if (info_backup_find(&state->backup_info, label) != NULL)
             continue;
-        if (state->options->resume)
-            LOG_WARN("backup '%s' cannot be resumed: gaiarest does not resume interrupted backups", names[i]);
-        else
-            LOG_WARN("backup '%s' cannot be resumed: resume is disabled", names[i]);
-        char *path = mem_printf("%s/%s", stanza_path, names[i]);
+        bool candidate = !candidate_seen && (newest_info == NULL || strcmp(label, newest_info) > 0);
+        candidate_seen = true;
+        if (candidate) {
+            if (!state->options->resume) {
+                LOG_INFO("backup '%s' cannot be resumed: resume is disabled", label);
+            } else {
+                char *path = mem_printf("%s/%s/" MANIFEST_FILE, stanza_path, label);
+                Manifest resumed;
+                memset(&resumed, 0, sizeof(resumed));
+                if (manifest_load(state->repo.storage, path, state->repo.cipher_type, state->backup_info.cipher_pass,
+                                  &resumed) < 0) {
+                    LOG_WARN("backup '%s' cannot be resumed: unable to read %s" INFO_COPY_EXT, label, path);
+                    err_clear();
+                } else {
+                    char why[512];
+                    if (backup_resume_mismatch(state, &resumed, why, sizeof(why)) != NULL) {
+                        LOG_WARN("backup '%s' cannot be resumed: %s", label, why);
+                        manifest_free(&resumed);
+                    } else {
+                        LOG_WARN("resumable backup %s of same type exists -- invalid files will be removed then the "
+                                 "backup will resume", label);
+                        state->resume_label = mem_strdup(label);
+                        state->resumed = resumed;
+                        free(path);
+                        continue;
+                    }
+                }
+                free(path);
+            }
+        }
+        char *path = mem_printf("%s/%s", stanza_path, label);
         result = storage_path_remove(state->repo.storage, path, true);
         free(path);
     }
     storage_names_free(names, count);
     free(stanza_path);
+    return result;
+}
+
+typedef struct ResumeList {
+    char **names;
+    size_t count;
+    size_t cap;
+} ResumeList;
+
+static int
+backup_resume_list_add(void *context, const StorageInfo *info)
+{
+    ResumeList *list = context;
+    if (info->type != STORAGE_TYPE_FILE)
+        return 0;
+    if (list->count == list->cap) {
+        list->cap = list->cap == 0 ? 256 : list->cap * 2;
+        list->names = mem_realloc(list->names, list->cap * sizeof(char *));
+    }
+    list->names[list->count++] = mem_strdup(info->name);
+    return 0;
+}
+
+/* Why a file of the resumed directory cannot be kept, NULL when it can (*index: its place in the new manifest). */
+static const char *
+backup_resume_file_check(BackupState *state, const char *stored, size_t *index, const ManifestFile **from)
+{
+    const char *ext = compress_type_ext(state->compress_type);
+    size_t length = strlen(stored), ext_length = strlen(ext);
+    if (ext_length > 0) {
+        if (length <= ext_length + 1 || stored[length - ext_length - 1] != '.' ||
+            strcmp(stored + length - ext_length, ext) != 0)
+            return "missing in manifest";
+        length -= ext_length + 1;
+    }
+    char *name = mem_strndup(stored, length);
+    const ManifestFile *file = manifest_file_find(&state->manifest, name);
+    const ManifestFile *old = manifest_file_find(&state->resumed, name);
+    free(name);
+    if (file == NULL)
+        return "missing in manifest";
+    if (file->reference != NULL)
+        return "reference in manifest";
+    if (old == NULL || !old->has_checksum || old->reference != NULL)
+        return "no checksum in resumed manifest";
+    if (old->size != file->size)
+        return "mismatched size";
+    if (old->timestamp != file->timestamp)
+        return "mismatched timestamp";
+    *index = (size_t)(file - state->manifest.files);
+    *from = old;
+    return NULL;
+}
+
+/* Go through the files of the resumed directory: keep those the new backup can reuse (verified later by the
+ * workers), remove the others. */
+static int
+backup_resume_clean(BackupState *state)
+{
+    state->resume_from = mem_calloc(state->manifest.file_count + 1, sizeof(ManifestFile *));
+    ResumeList list = {NULL, 0, 0};
+    int result = storage_list(state->repo.storage, state->backup_path, NULL, true, true, true, backup_resume_list_add,
+                              &list);
+    for (size_t i = 0; i < list.count && result == 0; i++) {
+        const char *stored = list.names[i];
+        if (strcmp(stored, MANIFEST_FILE INFO_COPY_EXT) == 0)
+            continue;
+        char *path = mem_printf("%s/%s", state->backup_path, stored);
+        if (strcmp(stored, MANIFEST_FILE) == 0) {
+            result = storage_remove(state->repo.storage, path, false);
+            free(path);
+            continue;
+        }
+        size_t index = 0;
+        const ManifestFile *from = NULL;
+        const char *why = backup_resume_file_check(state, stored, &index, &from);
+        if (why == NULL) {
+            state->resume_from[index] = from;
+        } else {
+            char *full = storage_path(state->repo.storage, path);
+            LOG_DETAIL("remove file '%s' from resumed backup (%s)", full != NULL ? full : path, why);
+            free(full);
+            result = storage_remove(state->repo.storage, path, false);
+        }
+        free(path);
+    }
+    for (size_t i = 0; i < list.count; i++)
+        free(list.names[i]);
+    free(list.names);
     return result;
 }
 
@@ -319,6 +500,11 @@ backup_label_latest(BackupState *state, char **latest)
 static int
 backup_label_make(BackupState *state)
 {
+    if (state->resume_label != NULL) {
+        state->label = mem_strdup(state->resume_label);
+        state->backup_path = mem_printf("backup/%s/%s", state->options->stanza, state->label);
+        return 0;
+    }
     char *latest = NULL;
     TRY(backup_label_latest(state, &latest));
     const char *prior_label = state->has_prior ? state->prior.backup.label : NULL;
@@ -346,14 +532,16 @@ backup_manifest_build(BackupState *state)
 {
     const BackupOptions *options = state->options;
     PgDbTablespaceList tablespaces = {NULL, 0};
-    TRY(pg_db_tablespace_list(state->db, &tablespaces));
+    if (state->db != NULL)
+        TRY(pg_db_tablespace_list(state->db, &tablespaces));
     ManifestBuildTablespace *names = mem_calloc(tablespaces.count + 1, sizeof(ManifestBuildTablespace));
     for (size_t i = 0; i < tablespaces.count; i++) {
         names[i].oid = tablespaces.items[i].oid;
         names[i].name = tablespaces.items[i].name;
     }
     ManifestBuildOptions build = {options->pg_path, state->control.version->name, state->control.catalog_version,
-                                  true, names, tablespaces.count, options->excludes, options->exclude_count};
+                                  options->online, names, tablespaces.count, options->excludes,
+                                  options->exclude_count};
     Manifest *manifest = &state->manifest;
     int result = manifest_build(state->pg_root, &build, manifest);
     free(names);
@@ -361,7 +549,8 @@ backup_manifest_build(BackupState *state)
     TRY(result);
 
     PgDbDatabaseList databases = {NULL, 0};
-    TRY(pg_db_database_list(state->db, &databases));
+    if (state->db != NULL) /* offline: no [db] section, as 2.45 */
+        TRY(pg_db_database_list(state->db, &databases));
     manifest->dbs = mem_calloc(databases.count + 1, sizeof(ManifestDb));
     manifest->db_count = databases.count;
     for (size_t i = 0; i < databases.count; i++) {
@@ -373,9 +562,9 @@ backup_manifest_build(BackupState *state)
 
     manifest->backrest_version = mem_strdup(INFO_BACKREST_VERSION);
     ManifestBackup *backup = &manifest->backup;
-    backup->archive_start = mem_strdup(state->start.wal_file);
+    backup->archive_start = options->online ? mem_strdup(state->start.wal_file) : NULL;
     backup->label = mem_strdup(state->label);
-    backup->lsn_start = mem_strdup(state->start.lsn);
+    backup->lsn_start = options->online ? mem_strdup(state->start.lsn) : NULL;
     backup->timestamp_start = (int64_t)state->timestamp_start;
     backup->type = state->type;
     if (state->has_prior) {
@@ -392,7 +581,7 @@ backup_manifest_build(BackupState *state)
     manifest->db_info.version = mem_strdup(state->control.version->name);
 
     ManifestOptions *option = &manifest->options;
-    option->archive_check = options->archive_check;
+    option->archive_check = options->online && options->archive_check;
     option->archive_copy = options->archive_copy;
     option->has_backup_standby = true;
     option->has_buffer_size = true;
@@ -406,7 +595,7 @@ backup_manifest_build(BackupState *state)
     option->compress_level_network = options->compress_level_network;
     option->compress_type = mem_strdup(compress_type_name(state->compress_type));
     option->has_delta = true;
-    option->online = true;
+    option->online = options->online;
     option->has_process_max = true;
     option->process_max = options->process_max;
 
@@ -414,7 +603,9 @@ backup_manifest_build(BackupState *state)
         TRY(json_parse(options->annotation_json, strlen(options->annotation_json), &manifest->annotation));
 
     if (state->repo.cipher_type != CIPHER_NONE) {
-        if (state->has_prior && state->prior.cipher_pass != NULL)
+        if (state->resume_label != NULL && state->resumed.cipher_pass != NULL)
+            snprintf(state->cipher_subpass, sizeof(state->cipher_subpass), "%s", state->resumed.cipher_pass);
+        else if (state->has_prior && state->prior.cipher_pass != NULL)
             snprintf(state->cipher_subpass, sizeof(state->cipher_subpass), "%s", state->prior.cipher_pass);
         else
             TRY(cipher_subpass_generate(state->cipher_subpass));
@@ -526,6 +717,8 @@ backup_progress(BackupState *state)
         if (lock_progress(state->lock, percent) < 0)
             err_clear();
     }
+    if (state->size_done > state->meter.done)
+        progress_advance(&state->meter, state->size_done - state->meter.done);
 }
 
 static void
@@ -578,6 +771,19 @@ backup_job_done(BackupState *state, BackupFileJob *job)
         backup_progress(state);
         return 0;
     }
+    if (job->status == BACKUP_FILE_RESUMED) {
+        const ManifestFile *from = state->resume_from[job->file_index];
+        file->checksum_page_checked = from->checksum_page_checked;
+        file->checksum_page = from->checksum_page;
+        json_free(file->checksum_page_error);
+        file->checksum_page_error = NULL;
+        if (from->checksum_page_error != NULL) {
+            char *text = json_to_string(from->checksum_page_error);
+            if (json_parse(text, strlen(text), &file->checksum_page_error) < 0)
+                err_clear();
+            free(text);
+        }
+    }
     file->reference = NULL;
     file->size = job->size;
     file->repo_size = job->repo_size;
@@ -585,14 +791,18 @@ backup_job_done(BackupState *state, BackupFileJob *job)
     memcpy(file->checksum, job->result_checksum, sizeof(file->checksum));
     file->has_repo_checksum = job->repo_checksum[0] != '\0';
     memcpy(file->repo_checksum, job->repo_checksum, sizeof(file->repo_checksum));
-    backup_page_result(state, file, job);
+    if (job->status != BACKUP_FILE_RESUMED)
+        backup_page_result(state, file, job);
     state->size_done += job->size;
     backup_size_format(job->size, size_text, sizeof(size_text));
     if (log_enabled(LOG_DETAIL)) {
         double percent = state->size_total ? (double)state->size_done * 100.0 / (double)state->size_total : 100.0;
         if (percent > 100.0)
             percent = 100.0;
-        if (job->size > 0)
+        if (job->status == BACKUP_FILE_RESUMED)
+            LOG_DETAIL("checksum resumed file %s (%s, %.2f%%) checksum %s", job->pg_file, size_text, percent,
+                       file->checksum);
+        else if (job->size > 0)
             LOG_DETAIL("backup file %s (%s, %.2f%%) checksum %s", job->pg_file, size_text, percent, file->checksum);
         else
             LOG_DETAIL("backup file %s (%s, %.2f%%)", job->pg_file, size_text, percent);
@@ -642,6 +852,11 @@ backup_job_new(BackupState *state, size_t index)
     if (file->reference != NULL) {
         job->delta_check = true;
         memcpy(job->checksum, file->has_checksum ? file->checksum : MANIFEST_SHA1_EMPTY, sizeof(job->checksum));
+    } else if (state->resume_from != NULL && state->resume_from[index] != NULL) {
+        const ManifestFile *from = state->resume_from[index];
+        job->resume_check = true;
+        job->resume_size = from->size;
+        memcpy(job->checksum, from->checksum, sizeof(job->checksum));
     }
     return job;
 }
@@ -689,6 +904,7 @@ backup_copy_files(BackupState *state, const BackupFileShared *shared)
     size_t count = 0;
     size_t *order = backup_files_order(state, &count);
     state->file_removed = mem_calloc(state->manifest.file_count + 1, sizeof(bool));
+    progress_start(&state->meter, "backup", state->size_total);
 
     PoolConfig config = {state->options->process_max > 0 ? state->options->process_max : 1, 0, (void *)shared, NULL,
                          NULL, backup_batch_run};
@@ -712,6 +928,7 @@ backup_copy_files(BackupState *state, const BackupFileShared *shared)
             pool_cancel(pool);
     pool_free(pool);
     free(order);
+    progress_finish(&state->meter);
     return status;
 }
 
@@ -849,6 +1066,67 @@ backup_archive_wait(BackupState *state)
     }
 }
 
+/* archive-copy: store the WAL segments archive-start..archive-stop in the backup (pg_data/pg_wal/<segment>), read
+ * from the archive (decrypted, decompressed, SHA-1 checked against the stored name) and written with the backup's
+ * compression and cipher, so that the backup can reach consistency without the archive. */
+static int
+backup_archive_copy(BackupState *state, const BackupFileShared *shared)
+{
+    WalSegment segment, stop;
+    TRY(wal_segment_parse(state->manifest.backup.archive_start, &segment));
+    TRY(wal_segment_parse(state->manifest.backup.archive_stop, &stop));
+    for (;;) {
+        char name[WAL_SEGMENT_NAME_SIZE + 1];
+        wal_segment_format(&segment, name);
+        char *dir = mem_printf("archive/%s/%s/%.16s", state->options->stanza, state->archive_id, name);
+        char *regex = layout_wal_stored_regex(name);
+        char **stored = NULL;
+        size_t count = 0;
+        int result = storage_list_names(state->repo.storage, dir, regex, true, &stored, &count);
+        free(regex);
+        if (result == 0 && count == 0)
+            result = err_set(ERR_ARCHIVE_TIMEOUT, "WAL segment %s is not in the archive", name);
+        else if (result == 0 && count > 1)
+            result = err_set(ERR_ARCHIVE_DUPLICATE, "duplicates found in archive for WAL segment %s: %s, %s", name,
+                             stored[0], stored[1]);
+        if (result == 0) {
+            LOG_DETAIL("copy segment %s to backup", name);
+            char *source_path = mem_printf("%s/%s", dir, stored[0]);
+            BackupFileSource source = {source_path, compress_type_from_name(stored[0]),
+                                       state->archive_info.cipher_pass};
+            char *manifest_name = mem_printf("pg_data/pg_wal/%s", name);
+            char *repo_file = backup_repo_file(state, manifest_name);
+            BackupFileJob copied = {0};
+            result = backup_file_copy_repo(shared, &source, repo_file, &copied);
+            /* the stored name carries the segment's SHA-1: "<segment>-<sha1>[.ext]" */
+            if (result == 0 && strncmp(stored[0] + WAL_SEGMENT_NAME_SIZE + 1, copied.result_checksum, 40) != 0)
+                result = err_set(ERR_CHECKSUM, "WAL segment %s in the archive has checksum %s, not the %.40s of its "
+                                 "name", name, copied.result_checksum, stored[0] + WAL_SEGMENT_NAME_SIZE + 1);
+            if (result == 0) {
+                ManifestFile *file = manifest_file_add(&state->manifest, manifest_name);
+                file->size = copied.size;
+                file->repo_size = copied.repo_size;
+                file->timestamp = state->manifest.backup.timestamp_stop;
+                file->has_checksum = copied.size > 0;
+                memcpy(file->checksum, copied.result_checksum, sizeof(file->checksum));
+                /* no repo checksum (rck): 2.45 records none for the segments it copies */
+            }
+            free(copied.page_errors);
+            free(repo_file);
+            free(manifest_name);
+            free(source_path);
+        }
+        storage_names_free(stored, count);
+        free(dir);
+        TRY(result);
+        if (segment.log == stop.log && segment.segment == stop.segment)
+            break;
+        segment = wal_segment_next(segment, state->control.wal_segment_size);
+    }
+    manifest_sort(&state->manifest);
+    return 0;
+}
+
 /* --- completion: manifest, backup.info, history, latest --- */
 
 static void
@@ -865,8 +1143,8 @@ backup_info_entry(BackupState *state, InfoBackupEntry *entry)
             err_clear();
         free(text);
     }
-    entry->archive_start = mem_strdup(manifest->backup.archive_start);
-    entry->archive_stop = mem_strdup(manifest->backup.archive_stop);
+    entry->archive_start = manifest->backup.archive_start != NULL ? mem_strdup(manifest->backup.archive_start) : NULL;
+    entry->archive_stop = manifest->backup.archive_stop != NULL ? mem_strdup(manifest->backup.archive_stop) : NULL;
     entry->has_error = true;
     for (size_t i = 0; i < manifest->file_count; i++) {
         const ManifestFile *file = &manifest->files[i];
@@ -880,8 +1158,8 @@ backup_info_entry(BackupState *state, InfoBackupEntry *entry)
         if (file->checksum_page_checked && !file->checksum_page)
             entry->error = true;
     }
-    entry->lsn_start = mem_strdup(manifest->backup.lsn_start);
-    entry->lsn_stop = mem_strdup(manifest->backup.lsn_stop);
+    entry->lsn_start = manifest->backup.lsn_start != NULL ? mem_strdup(manifest->backup.lsn_start) : NULL;
+    entry->lsn_stop = manifest->backup.lsn_stop != NULL ? mem_strdup(manifest->backup.lsn_stop) : NULL;
     if (manifest->backup.prior != NULL) {
         entry->prior = mem_strdup(manifest->backup.prior);
         /* the manifest's comma list without the own label, sorted */
@@ -915,7 +1193,7 @@ backup_info_entry(BackupState *state, InfoBackupEntry *entry)
     entry->option_checksum_page = manifest->options.checksum_page;
     entry->option_compress = manifest->options.compress;
     entry->option_hardlink = false;
-    entry->option_online = true;
+    entry->option_online = manifest->options.online;
 }
 
 static int
@@ -972,6 +1250,10 @@ backup_state_free(BackupState *state)
     if (state->has_prior)
         manifest_free(&state->prior);
     free(state->file_removed);
+    free(state->resume_from);
+    if (state->resume_label != NULL)
+        manifest_free(&state->resumed);
+    free(state->resume_label);
     free(state->label);
     free(state->backup_path);
     free(state->archive_id);
@@ -980,29 +1262,34 @@ backup_state_free(BackupState *state)
     info_backup_free(&state->backup_info);
     if (state->repo_open)
         repo_close(&state->repo);
-    lock_release(state->lock);
+    if (state->succeeded && state->options->lock_keep != NULL)
+        *state->options->lock_keep = state->lock;
+    else
+        lock_release(state->lock);
 }
 
 static int
 backup_execute(BackupState *state)
 {
-    if (state->options->archive_copy)
-        return err_set(ERR_FEATURE_NOT_SUPPORTED, "option 'archive-copy' is not supported by gaiarest yet");
     TRY(backup_open(state));
     TRY(backup_cluster_open(state));
     TRY(backup_prior_find(state));
-    TRY(backup_leftovers_remove(state));
 
     state->timestamp_start = time(NULL);
-    LOG_INFO("execute non-exclusive backup start: backup begins after the %s checkpoint completes",
-             state->options->start_fast ? "requested immediate" : "next regular");
-    TRY(pg_db_backup_start(state->db, NULL, state->options->start_fast, &state->start));
-    state->backup_started = true;
-    LOG_INFO("backup start archive = %s, lsn = %s", state->start.wal_file, state->start.lsn);
+    if (state->options->online) {
+        LOG_INFO("execute non-exclusive backup start: backup begins after the %s checkpoint completes",
+                 state->options->start_fast ? "requested immediate" : "next regular");
+        TRY(pg_db_backup_start(state->db, NULL, state->options->start_fast, &state->start));
+        state->backup_started = true;
+        LOG_INFO("backup start archive = %s, lsn = %s", state->start.wal_file, state->start.lsn);
+    }
 
+    TRY(backup_resume_find(state));
     TRY(backup_label_make(state));
     TRY(backup_manifest_build(state));
     TRY(storage_path_create(state->repo.storage, state->backup_path, 0750, true, false));
+    if (state->resume_label != NULL)
+        TRY(backup_resume_clean(state));
     state->manifest.backup.timestamp_copy_start = (int64_t)time(NULL);
     TRY(backup_manifest_save_copy(state));
 
@@ -1010,9 +1297,16 @@ backup_execute(BackupState *state)
                                state->repo.cipher_type, state->manifest.cipher_pass, state->options->buffer_size};
     TRY(backup_copy_files(state, &shared));
     backup_removed_files_drop(state);
-    TRY(backup_stop(state, &shared));
-    if (state->options->archive_check)
-        TRY(backup_archive_wait(state));
+    if (state->options->online) {
+        TRY(backup_stop(state, &shared));
+        if (state->options->archive_check)
+            TRY(backup_archive_wait(state));
+        if (state->options->archive_copy)
+            TRY(backup_archive_copy(state, &shared));
+    } else {
+        state->manifest.backup.timestamp_stop = (int64_t)time(NULL);
+        manifest_sort(&state->manifest);
+    }
     TRY(backup_repo_sync(state));
     TRY(backup_finish(state));
 
@@ -1025,6 +1319,7 @@ backup_execute(BackupState *state)
     backup_size_format(size, size_text, sizeof(size_text));
     LOG_INFO("%s backup size = %s, file total = %zu", backup_type_name(state->type), size_text,
              state->manifest.file_count);
+    state->succeeded = true;
     return 0;
 }
 

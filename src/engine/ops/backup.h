@@ -4,15 +4,20 @@
  *
  * Order of events (what a crash at any point leaves behind is in brackets):
  *   lock, load archive.info/backup.info, check the cluster against them, pick the prior (diff/incr),
- *   remove leftover directories of interrupted backups, pg_backup_start, label, build the manifest,
- *   save <label>/backup.manifest.copy [a directory with only .copy: not a backup for info/restore/expire;
- *   the next backup removes it], copy the files with process-max workers, pg_backup_stop, store
- *   backup_label/tablespace_map, wait for the WAL range in the archive, save backup.manifest(.copy)
- *   [still not in backup.info: removed by the next backup], add the backup.info entry [the backup exists],
- *   backup.history/<year>/<label>.manifest.gz, the `latest` link.
+ *   pg_backup_start, look at leftover directories of interrupted backups (the newest is resumed when allowed, the
+ *   others removed), label, build the manifest, [resume: remove the files of the resumed directory that cannot be
+ *   kept], save <label>/backup.manifest.copy [a directory with only .copy: not a backup for info/restore/expire;
+ *   the next backup resumes or removes it], copy the files with process-max workers (.copy saved again every
+ *   manifest-save-threshold bytes, with the checksums so far), pg_backup_stop, store backup_label/tablespace_map,
+ *   wait for the WAL range in the archive, [archive-copy: copy that range into pg_data/pg_wal], save
+ *   backup.manifest(.copy) [still not in backup.info: resumed or removed by the next backup], add the backup.info
+ *   entry [the backup exists], backup.history/<year>/<label>.manifest.gz, the `latest` link.
  *
- * Interrupted backups are not resumed (resume=y is accepted): the directory is removed and the backup starts
- * over.
+ * Resume (resume=y, as pgBackRest 2.45): the newest leftover is resumed when its type, prior, compression and
+ * version are those of the new backup ("resumable backup ... of same type exists"); it keeps its label. Each file
+ * already there is kept when the resumed manifest has its checksum and the same size and timestamp as the new
+ * manifest, and is then read back and verified by a worker ("checksum resumed file ..."); every other file is
+ * removed ("remove file ... from resumed backup (<reason>)") and copied again.
  */
 #ifndef GAIAREST_ENGINE_OPS_BACKUP_H
 #define GAIAREST_ENGINE_OPS_BACKUP_H
@@ -21,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "engine/ops/lock.h"
 #include "engine/repo/layout.h"
 #include "storage/filter/compress.h"
 
@@ -36,6 +42,8 @@ typedef struct BackupOptions {
     const char *pg_database;
     int64_t db_timeout_ms;
     bool start_fast;
+    bool online;                  /* false: the cluster is stopped; no backup start/stop, pg_wal copied as it is */
+    bool force;                   /* offline: go on even with a postmaster.pid */
     /* behaviour */
     bool archive_check;
     bool archive_copy;
@@ -56,6 +64,9 @@ typedef struct BackupOptions {
     const char *lock_path;
     bool retention_full_set;      /* repoN-retention-full given (else 2.45's warning) */
     const char *annotation_json;  /* {"key":"value",...} sorted, NULL when none */
+    const char *exec_id;          /* for the lock file; NULL: a new one */
+    Lock **lock_keep;             /* non-NULL: on success the backup lock is handed over here, not released (the
+                                   * expire that follows runs under it) */
 } BackupOptions;
 
 /* Run a backup. 0, or -1 with the error record set (the cluster's backup is stopped on every path). */

@@ -50,12 +50,27 @@ backup_file_reread(void *context, uint64_t offset, uint8_t *page, bool *complete
     return result;
 }
 
+/* Decrypt and decompress what is read from a repository file (the cipher comes first: files are compressed then
+ * encrypted). */
+static void
+backup_pipeline_decode(Pipeline *pipeline, CompressType compress_type, CipherType cipher_type, const char *pass)
+{
+    if (cipher_type != CIPHER_NONE && pass != NULL)
+        pipeline_add(pipeline, filter_cipher_new(CIPHER_DECRYPT, pass, strlen(pass), false));
+    if (compress_type != COMPRESS_NONE)
+        pipeline_add(pipeline, filter_decompress_new(compress_type, false));
+}
+
 static void
 backup_pipeline_build(const BackupFileShared *shared, const BackupFileJob *job, RereadContext *reread,
-                      BackupPipeline *out)
+                      const BackupFileSource *source, BackupPipeline *out)
 {
     memset(out, 0, sizeof(*out));
     out->pipeline = pipeline_new();
+    if (source != NULL)
+        backup_pipeline_decode(out->pipeline, source->compress_type, source->cipher_pass != NULL ? shared->cipher_type
+                                                                                                : CIPHER_NONE,
+                               source->cipher_pass);
     if (job != NULL && job->page_check)
         out->page_check =
             pipeline_add(out->pipeline, filter_page_check_new(job->segment_no, backup_file_reread, reread));
@@ -136,14 +151,62 @@ backup_file_delta(Storage *pg, BackupFileJob *job, size_t buffer_size, bool *sam
     return result;
 }
 
+/* Resume: read the copy already in the repository back; *same when its checksum and size are the resumed
+ * manifest's (the job's results are then filled from it). A missing or unreadable copy is not an error: the file
+ * is copied again. */
+static int
+backup_file_resume_check(const BackupFileShared *shared, BackupFileJob *job, bool *same)
+{
+    *same = false;
+    StorageRead *read = NULL;
+    if (storage_open_read(shared->repo, job->repo_file, 0, -1, true, &read) < 0) {
+        err_clear();
+        return 0;
+    }
+    if (read == NULL)
+        return 0;
+    Pipeline *pipeline = pipeline_new();
+    bool transformed = shared->compress_type != COMPRESS_NONE || shared->cipher_type != CIPHER_NONE;
+    Filter *repo_size = transformed ? pipeline_add(pipeline, filter_size_new()) : NULL;
+    Filter *repo_sha1 = transformed ? pipeline_add(pipeline, filter_hash_new(HASH_SHA1)) : NULL;
+    backup_pipeline_decode(pipeline, shared->compress_type, shared->cipher_type, shared->cipher_pass);
+    Filter *sha1 = pipeline_add(pipeline, filter_hash_new(HASH_SHA1));
+    Filter *size = pipeline_add(pipeline, filter_size_new());
+    if (storage_copy(read, pipeline, NULL, shared->buffer_size) < 0) {
+        err_clear(); /* a truncated or corrupt copy: copy the file again */
+    } else if (filter_size_bytes(size) == job->resume_size && strcmp(filter_hash_hex(sha1), job->checksum) == 0) {
+        *same = true;
+        job->size = filter_size_bytes(size);
+        memcpy(job->result_checksum, filter_hash_hex(sha1), sizeof(job->result_checksum));
+        if (transformed) {
+            job->repo_size = filter_size_bytes(repo_size);
+            memcpy(job->repo_checksum, filter_hash_hex(repo_sha1), sizeof(job->repo_checksum));
+        } else {
+            job->repo_size = job->size;
+            job->repo_checksum[0] = '\0';
+        }
+    }
+    pipeline_free(pipeline);
+    storage_read_free(read);
+    return 0;
+}
+
 int
 backup_file_run(void *context, void *job_pointer)
 {
     const BackupFileShared *shared = context;
     BackupFileJob *job = job_pointer;
+    job->status = BACKUP_FILE_COPIED;
+    if (job->resume_check) {
+        bool same = false;
+        TRY(backup_file_resume_check(shared, job, &same));
+        if (same) {
+            job->status = BACKUP_FILE_RESUMED;
+            return 0;
+        }
+    }
     Storage *pg = storage_posix_new("/", false);
     int result = 0;
-    job->status = BACKUP_FILE_COPIED;
 
     if (job->delta_check) {
         bool same = false, missing = false;
@@ -168,7 +231,7 @@ backup_file_run(void *context, void *job_pointer)
     BackupPipeline bp = {0};
     StorageWrite *write = NULL;
     if (result == 0) {
-        backup_pipeline_build(shared, job, &reread, &bp);
+        backup_pipeline_build(shared, job, &reread, NULL, &bp);
         StorageWriteOptions options = backup_write_options();
         result = storage_open_write(shared->repo, job->repo_file, &options, &write);
     }
@@ -203,7 +266,7 @@ backup_file_put(const BackupFileShared *shared, const char *repo_file, const uin
                 BackupFileJob *result)
 {
     BackupPipeline bp;
-    backup_pipeline_build(shared, NULL, NULL, &bp);
+    backup_pipeline_build(shared, NULL, NULL, NULL, &bp);
     StorageWriteOptions options = backup_write_options();
     PutSink sink = {NULL};
     int status = storage_open_write(shared->repo, repo_file, &options, &sink.write);
@@ -219,6 +282,32 @@ backup_file_put(const BackupFileShared *shared, const char *repo_file, const uin
     }
     storage_write_free(sink.write);
     pipeline_free(bp.pipeline);
+    return status;
+}
+
+int
+backup_file_copy_repo(const BackupFileShared *shared, const BackupFileSource *source, const char *repo_file,
+                      BackupFileJob *result)
+{
+    StorageRead *read = NULL;
+    TRY(storage_open_read(shared->repo, source->path, 0, -1, false, &read));
+    BackupPipeline bp;
+    backup_pipeline_build(shared, NULL, NULL, source, &bp);
+    StorageWriteOptions options = backup_write_options();
+    StorageWrite *write = NULL;
+    int status = storage_open_write(shared->repo, repo_file, &options, &write);
+    if (status == 0)
+        status = storage_copy(read, bp.pipeline, write, shared->buffer_size);
+    if (status == 0)
+        status = storage_write_close(write);
+    if (status == 0) {
+        result->status = BACKUP_FILE_COPIED;
+        backup_pipeline_results(&bp, result);
+    } else
+        err_context("unable to copy '%s' into the backup", source->path);
+    storage_write_free(write);
+    pipeline_free(bp.pipeline);
+    storage_read_free(read);
     return status;
 }
 

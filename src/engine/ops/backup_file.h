@@ -4,7 +4,9 @@
  * One pass over the file: read -> [page check] -> sha1 -> size -> [compress] -> [cipher] -> size(repo) ->
  * sha1(repo) -> write. The worker fills the job's result; the coordinator alone moves it into the manifest.
  * In delta mode a file that the manifest references from a prior backup is first only checksummed: when the
- * checksum is the prior's, nothing is written and the reference stays.
+ * checksum is the prior's, nothing is written and the reference stays. A file kept from a resumed backup is first
+ * read back from the repository (decrypted, decompressed): when its checksum and size are the ones the resumed
+ * manifest recorded, it is kept as it is; otherwise it is copied again.
  */
 #ifndef GAIAREST_ENGINE_OPS_BACKUP_FILE_H
 #define GAIAREST_ENGINE_OPS_BACKUP_FILE_H
@@ -31,6 +33,7 @@ typedef enum BackupFileStatus {
     BACKUP_FILE_COPIED,    /* written to the repository */
     BACKUP_FILE_UNCHANGED, /* delta: the checksum equals the prior's, nothing written */
     BACKUP_FILE_MISSING,   /* removed from the data directory since the manifest was built */
+    BACKUP_FILE_RESUMED,   /* resume: the copy already in the repository checks out, nothing written */
 } BackupFileStatus;
 
 typedef struct BackupFileJob {
@@ -40,7 +43,9 @@ typedef struct BackupFileJob {
     bool page_check;         /* verify page checksums */
     uint32_t segment_no;     /* relation segment (".N") for block numbers */
     bool delta_check;        /* compare with `checksum` first */
-    char checksum[41];       /* delta: the prior's checksum */
+    char checksum[41];       /* delta: the prior's checksum; resume: the resumed manifest's */
+    bool resume_check;       /* verify the copy already at repo_file against `checksum` and resume_size first */
+    uint64_t resume_size;
     /* results */
     BackupFileStatus status;
     uint64_t size;           /* bytes copied */
@@ -61,6 +66,18 @@ int backup_file_run(void *shared, void *job);
  * fills the job's result fields. */
 int backup_file_put(const BackupFileShared *shared, const char *repo_file, const uint8_t *data, size_t size,
                     BackupFileJob *result);
+
+/* Where a repository file to copy into a backup comes from (archive-copy: a WAL segment in the archive). */
+typedef struct BackupFileSource {
+    const char *path;          /* repository path of the stored file */
+    CompressType compress_type; /* from its extension */
+    const char *cipher_pass;   /* archive.info's subpass, NULL when not encrypted */
+} BackupFileSource;
+
+/* Copy a file of the same repository into the backup at `repo_file`: decrypted and decompressed, then through the
+ * backup's pipeline (sha1, size, compress, cipher); fills the result fields of `result`. */
+int backup_file_copy_repo(const BackupFileShared *shared, const BackupFileSource *source, const char *repo_file,
+                          BackupFileJob *result);
 
 /* Release a job and its strings (NULL is allowed). */
 void backup_file_job_free(BackupFileJob *job);

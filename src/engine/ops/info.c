@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "common/json.h"
 #include "common/mem.h"
+#include "engine/ops/lock.h"
 
 const char *
 info_status_message(InfoStatusCode code)
@@ -216,31 +217,6 @@ repo_state_gather(const InfoRequest *request, const InfoRepoConfig *repo, const 
     return 0;
 }
 
-/* A backup lock counts as held only when another process holds the flock and the file holds a JSON record. */
-static bool
-lock_held(const char *lock_path, const char *stanza)
-{
-    if (lock_path == NULL)
-        return false;
-    char *path = mem_printf("%s/%s-backup.lock", lock_path, stanza);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    free(path);
-    if (fd < 0)
-        return false;
-    bool held = false;
-    if (flock(fd, LOCK_SH | LOCK_NB) < 0 && errno == EWOULDBLOCK) {
-        char data[4096];
-        ssize_t size = read(fd, data, sizeof(data) - 1);
-        if (size > 0) {
-            while (size > 0 && (data[size - 1] == '\n' || data[size - 1] == ' '))
-                size--;
-            held = size > 0 && data[0] == '{' && json_valid(data, (size_t)size);
-        }
-    }
-    close(fd);
-    return held;
-}
-
 /* --set: a repo without the backup is still ok when another repo holds it (status 6 only when none does). */
 static void
 set_found_anywhere(const InfoRequest *request, InfoStanza *stanza)
@@ -320,7 +296,12 @@ info_gather(const InfoRequest *request, InfoReport *report)
                 return -1;
             }
         }
-        stanza->lock_held = lock_held(request->lock_path, stanza->name);
+        LockHolder holder = {.percent_complete = -1};
+        /* held only when another process holds the flock and has written its JSON record */
+        stanza->lock_held = request->lock_path != NULL &&
+                            lock_holder_read(request->lock_path, stanza->name, LOCK_TYPE_BACKUP, &holder) &&
+                            holder.has_record;
+        stanza->lock_percent_complete = stanza->lock_held ? holder.percent_complete : -1;
         set_found_anywhere(request, stanza);
     }
     free(names);

@@ -75,7 +75,8 @@ typedef struct InfoStanza {
     char *name;
     InfoRepoState *repos;  /* one per requested repo, in key order */
     size_t repo_count;
-    bool lock_held;
+    bool lock_held;            /* a backup or expire holds the stanza's backup lock */
+    int lock_percent_complete; /* its progress, percent x 100; -1 when not recorded */
 } InfoStanza;
 
 typedef struct InfoReport {

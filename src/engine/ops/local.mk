@@ -42,3 +42,19 @@ TESTS += test/unit/test_expire
 test_unit_test_expire_SOURCES = test/unit/test_expire.c
 test_unit_test_expire_CFLAGS = $(GAIA_UNIT_CFLAGS)
 test_unit_test_expire_LDADD = $(GAIA_UNIT_LIBS)
+# progress: percent, rate and ETA of backup and restore (terminal status line, detail log)
+libgaiarest_a_SOURCES += src/engine/ops/progress.c
+noinst_HEADERS += src/engine/ops/progress.h
+check_PROGRAMS += test/unit/test_progress
+TESTS += test/unit/test_progress
+test_unit_test_progress_SOURCES = test/unit/test_progress.c
+test_unit_test_progress_CFLAGS = $(GAIA_UNIT_CFLAGS)
+test_unit_test_progress_LDADD = $(GAIA_UNIT_LIBS)
+# archive-async: spool queue and background processes of archive-push/archive-get
+libgaiarest_a_SOURCES += src/engine/ops/archive_async.c
+noinst_HEADERS += src/engine/ops/archive_async.h
+check_PROGRAMS += test/unit/test_archive_async
+TESTS += test/unit/test_archive_async
+test_unit_test_archive_async_SOURCES = test/unit/test_archive_async.c
+test_unit_test_archive_async_CFLAGS = $(GAIA_UNIT_CFLAGS)
+test_unit_test_archive_async_LDADD = $(GAIA_UNIT_LIBS)

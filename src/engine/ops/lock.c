@@ -14,6 +14,7 @@
 #include <openssl/rand.h>
 
 #include "common/error.h"
+#include "common/json.h"
 #include "common/mem.h"
 
 struct Lock {
@@ -133,6 +134,25 @@ lock_progress(Lock *lock, unsigned percent_complete)
     return lock_write_content(lock, content);
 }
 
+int
+lock_owner_refresh(Lock *lock)
+{
+    char content[256];
+    snprintf(content, sizeof(content), "{\"execId\":\"%s\",\"pid\":%d}", lock->exec_id, (int)getpid());
+    return lock_write_content(lock, content);
+}
+
+void
+lock_detach(Lock *lock)
+{
+    if (lock == NULL)
+        return;
+    close(lock->fd);
+    free(lock->path);
+    free(lock->exec_id);
+    free(lock);
+}
+
 void
 lock_release(Lock *lock)
 {
@@ -147,9 +167,9 @@ lock_release(Lock *lock)
 }
 
 bool
-lock_held(const char *lock_path, const char *stanza, LockType type, pid_t *pid)
+lock_holder_read(const char *lock_path, const char *stanza, LockType type, LockHolder *holder)
 {
-    *pid = 0;
+    *holder = (LockHolder){.percent_complete = -1};
     char *path = lock_file_path(lock_path, stanza, type);
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     free(path);
@@ -158,16 +178,33 @@ lock_held(const char *lock_path, const char *stanza, LockType type, pid_t *pid)
 
     bool held = flock(fd, LOCK_SH | LOCK_NB) != 0 && errno == EWOULDBLOCK;
     if (held) {
-        char content[256];
+        char content[4096];
         ssize_t length = pread(fd, content, sizeof(content) - 1, 0);
-        if (length > 0) {
+        while (length > 0 && (content[length - 1] == '\n' || content[length - 1] == ' '))
+            length--;
+        if (length > 0 && content[0] == '{' && json_valid(content, (size_t)length)) {
             content[length] = '\0';
+            holder->has_record = true;
             const char *pid_key = strstr(content, "\"pid\":");
             if (pid_key != NULL)
-                *pid = (pid_t)strtol(pid_key + 6, NULL, 10);
+                holder->pid = (pid_t)strtol(pid_key + strlen("\"pid\":"), NULL, 10);
+            const char *percent_key = strstr(content, "\"pctCplt\":");
+            if (percent_key != NULL) {
+                long percent = strtol(percent_key + strlen("\"pctCplt\":"), NULL, 10);
+                holder->percent_complete = percent < 0 ? 0 : percent > 10000 ? 10000 : (int)percent;
+            }
         }
     }
     close(fd);
+    return held;
+}
+
+bool
+lock_held(const char *lock_path, const char *stanza, LockType type, pid_t *pid)
+{
+    LockHolder holder;
+    bool held = lock_holder_read(lock_path, stanza, type, &holder);
+    *pid = holder.pid;
     return held;
 }
 

@@ -37,8 +37,26 @@ int lock_progress(Lock *lock, unsigned percent_complete);
 /* Release the lock: remove the file and close it (NULL is allowed). */
 void lock_release(Lock *lock);
 
+/* Rewrite the lock file with the calling process's pid: the lock was handed to a forked child (the flock belongs
+ * to the open file, which the child shares), and the child now owns it. */
+int lock_owner_refresh(Lock *lock);
+
+/* Close this process's handle without removing the file: a forked child that shares the open file keeps the lock
+ * (NULL is allowed). */
+void lock_detach(Lock *lock);
+
 /* Whether another process holds the lock now; *pid is set from the file's content when known (else 0). */
 bool lock_held(const char *lock_path, const char *stanza, LockType type, pid_t *pid);
+
+/* What the holder of a lock has written in it. */
+typedef struct LockHolder {
+    pid_t pid;              /* 0 when not recorded */
+    bool has_record;        /* the file holds a JSON object (a holder that has started writing nothing yet: false) */
+    int percent_complete;   /* "pctCplt", percent x 100 (0..10000); -1 when not recorded */
+} LockHolder;
+
+/* Like lock_held(), and read the holder's record into *holder (zeroed, percent -1, when not held). */
+bool lock_holder_read(const char *lock_path, const char *stanza, LockType type, LockHolder *holder);
 
 /* ERR_STOP when a stop file exists for the stanza or for all stanzas ("stop file exists for stanza X" /
  * "stop file exists for all stanzas"). */

@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "config/config.h"
+#include "engine/ops/progress.h"
 #include "engine/ops/restore_file.h"
 #include "engine/ops/restore_recovery.h"
 #include "engine/repo/info_backup.h"
@@ -1018,6 +1019,7 @@ restore_log_result(const RestoreFileJob *job, uint64_t done, uint64_t total)
 }
 
 typedef struct RestoreProgress {
+    Progress meter; /* terminal status line and detail-level progress */
     uint64_t done;
     uint64_t total;
     size_t copied;
@@ -1045,6 +1047,7 @@ restore_take_result(Pool *pool, PoolResult *result, RestoreProgress *progress)
         log_set_process_id(result->worker_index + 1);
         restore_log_result(job, progress->done, progress->total);
         log_set_process_id(0);
+        progress_advance(&progress->meter, job->size);
     }
     pool_result_clear(result);
 }
@@ -1066,6 +1069,7 @@ restore_files(Restore *restore, size_t *file_total, uint64_t *size_total)
         count++;
     }
     qsort(order, count, sizeof(*order), restore_job_compare);
+    progress_start(&progress.meter, "restore", progress.total);
 
     int64_t workers = cfg_int(OPT_PROCESS_MAX);
     PoolConfig config = {
@@ -1088,6 +1092,7 @@ restore_files(Restore *restore, size_t *file_total, uint64_t *size_total)
         while (pool_result_wait(pool, &pool_result))
             restore_take_result(pool, &pool_result, &progress);
         pool_free(pool);
+        progress_finish(&progress.meter);
         if (progress.error_message != NULL)
             result = err_set(progress.error_code, "%s", progress.error_message);
     }

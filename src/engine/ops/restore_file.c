@@ -110,7 +110,7 @@ restore_file_pipeline(const RestoreFileSettings *settings, const RestoreFileJob 
         pipeline_add(pipeline,
                      filter_cipher_new(CIPHER_DECRYPT, settings->cipher_pass, strlen(settings->cipher_pass), raw));
     if (settings->compress_type != COMPRESS_NONE)
-        pipeline_add(pipeline, filter_decompress_new(settings->compress_type, raw));
+        filter_decompress_skip_checksum(pipeline_add(pipeline, filter_decompress_new(settings->compress_type, raw)));
     *hash = pipeline_add(pipeline, filter_hash_new(HASH_SHA1));
     *size = pipeline_add(pipeline, filter_size_new());
     return pipeline;

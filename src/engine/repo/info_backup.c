@@ -67,6 +67,8 @@ field_string(const JsonValue *object, const char *key, bool required, char **out
     const char *text = NULL;
     if (value == NULL)
         return required ? err_set(ERR_FORMAT, "missing key '%s'", key) : 0;
+    if (value->type == JSON_NULL && !required)
+        return 0; /* backup-archive-start/stop of an offline backup */
     TRY(json_get_string(value, key, &text));
     *out = mem_strdup(text);
     return 0;
@@ -293,10 +295,11 @@ entry_to_json(const InfoBackupEntry *entry)
         }
         free(text);
     }
-    if (entry->archive_start != NULL)
-        json_object_set(json, "backup-archive-start", json_string(entry->archive_start));
-    if (entry->archive_stop != NULL)
-        json_object_set(json, "backup-archive-stop", json_string(entry->archive_stop));
+    /* 2.45 writes null for an offline backup, which has no WAL range */
+    json_object_set(json, "backup-archive-start",
+                    entry->archive_start != NULL ? json_string(entry->archive_start) : json_null());
+    json_object_set(json, "backup-archive-stop",
+                    entry->archive_stop != NULL ? json_string(entry->archive_stop) : json_null());
     if (entry->has_error)
         json_object_set(json, "backup-error", json_bool(entry->error));
     json_object_set(json, "backup-info-repo-size", json_uint(entry->repo_size));

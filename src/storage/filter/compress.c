@@ -111,6 +111,7 @@ typedef struct CompressState {
     bool raw;
     bool started;          /* lz4 compress: the frame header was written */
     bool ended;            /* decompress: the end of the stream was reached */
+    bool skip_checksum;    /* lz4 decompress: the caller verifies the content itself */
     const char *init_error; /* set when the library could not be initialised: every call then fails */
     union {
         z_stream zlib;
@@ -424,7 +425,8 @@ lz4_decompress_process(Filter *filter, const uint8_t *in, size_t in_size, Buf *o
         uint8_t *dst = out_space(out, want, &avail);
         size_t dst_size = avail;
         size_t src_size = in_size - offset;
-        size_t hint = LZ4F_decompress(state->lib.lz4_decompress, dst, &dst_size, in + offset, &src_size, NULL);
+        LZ4F_decompressOptions_t options = {.skipChecksums = state->skip_checksum ? 1 : 0};
+        size_t hint = LZ4F_decompress(state->lib.lz4_decompress, dst, &dst_size, in + offset, &src_size, &options);
         if (LZ4F_isError(hint))
             return decompress_error_corrupt(filter, LZ4F_getErrorName(hint));
         out_commit(out, dst_size);
@@ -801,4 +803,11 @@ filter_decompress_new(CompressType type, bool raw)
             break;
     }
     abort(); /* a caller bug: no filter exists for "none" */
+}
+
+void
+filter_decompress_skip_checksum(Filter *filter)
+{
+    CompressState *state = filter->state;
+    state->skip_checksum = true;
 }

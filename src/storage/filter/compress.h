@@ -38,4 +38,14 @@ int compress_level_check(CompressType type, int level);
 Filter *filter_compress_new(CompressType type, int level, bool raw);
 Filter *filter_decompress_new(CompressType type, bool raw);
 
+/* For a caller that checks the SHA-1 of everything `filter` (a decompressor) produces: skip the format's own
+ * content checksum (lz4's XXH32), which would check the same bytes a second time. Other types: no effect. */
+void filter_decompress_skip_checksum(Filter *filter);
+
+/* An lz4 compressor for one large file that spreads its 1 MiB blocks over `workers` threads while the caller
+ * keeps the content checksum: one LZ4 frame (independent blocks, content checksum) that every lz4 reader,
+ * pgBackRest's included, decodes like filter_compress_new(COMPRESS_LZ4, level, false)'s. Memory: about
+ * 2 MiB x (2 x workers + 1). For archive-push, where one segment is on the critical path. */
+Filter *filter_lz4_parallel_new(int level, unsigned workers);
+
 #endif

@@ -3,6 +3,7 @@ libgaiarest_a_SOURCES += \
 	src/storage/filter/filter.c \
 	src/storage/filter/hash.c \
 	src/storage/filter/compress.c \
+	src/storage/filter/lz4_parallel.c \
 	src/storage/filter/cipher.c
 noinst_HEADERS += \
 	src/storage/filter/filter.h \

@@ -11,6 +11,7 @@
 #include <libxml/tree.h>
 
 #include "common/error.h"
+#include "common/buf.h"
 #include "common/mem.h"
 
 static xmlDocPtr xml_parse(const char *data, size_t size)
@@ -25,13 +26,17 @@ static bool node_is(const xmlNode *node, const char *name)
     return node->type == XML_ELEMENT_NODE && strcmp((const char *)node->name, name) == 0;
 }
 
-/* Text content of an element (owned by the caller, "" when empty). */
+/* Text content of an element: its text and CDATA children, in order (S3's elements that hold text hold nothing
+ * else). Owned by the caller, "" when empty. */
 static char *node_text(const xmlNode *node)
 {
-    xmlChar *content = xmlNodeGetContent(node);
-    char *text = mem_strdup(content != NULL ? (const char *)content : "");
-    xmlFree(content);
-    return text;
+    Buf text = BUF_INIT;
+    for (const xmlNode *child = node->children; child != NULL; child = child->next)
+        if ((child->type == XML_TEXT_NODE || child->type == XML_CDATA_SECTION_NODE) && child->content != NULL)
+            buf_append(&text, child->content, strlen((const char *)child->content));
+    char *result = mem_strndup(text.data != NULL ? (const char *)text.data : "", text.size);
+    buf_free(&text);
+    return result;
 }
 
 /* First child element called name, NULL when none. */
