@@ -152,3 +152,35 @@ curl_multi_info_read(CURLM *multi, int *msgs_in_queue)
     LAZYLIB_RESOLVE(libcurl, curl_multi_info_read);
     return curl_multi_info_read_real(multi, msgs_in_queue);
 }
+
+CURLSH *
+curl_share_init(void)
+{
+    LAZYLIB_RESOLVE(libcurl, curl_share_init);
+    return curl_share_init_real();
+}
+
+CURLSHcode
+curl_share_cleanup(CURLSH *share)
+{
+    LAZYLIB_RESOLVE(libcurl, curl_share_cleanup);
+    return curl_share_cleanup_real(share);
+}
+
+/* Variadic too: SHARE/UNSHARE take an int (a curl_lock_data), LOCKFUNC/UNLOCKFUNC a function, USERDATA a pointer. */
+CURLSHcode
+curl_share_setopt(CURLSH *share, CURLSHoption option, ...)
+{
+    LAZYLIB_RESOLVE(libcurl, curl_share_setopt);
+    va_list arguments;
+    va_start(arguments, option);
+    CURLSHcode result;
+    if (option == CURLSHOPT_SHARE || option == CURLSHOPT_UNSHARE)
+        result = curl_share_setopt_real(share, option, va_arg(arguments, int));
+    else if (option == CURLSHOPT_LOCKFUNC || option == CURLSHOPT_UNLOCKFUNC)
+        result = curl_share_setopt_real(share, option, va_arg(arguments, void (*)(void)));
+    else
+        result = curl_share_setopt_real(share, option, va_arg(arguments, void *));
+    va_end(arguments);
+    return result;
+}
