@@ -7,6 +7,7 @@
 #   gaiarest stanza-create, check; gaiarest archive-push as archive_command -> stock archive-get returns every segment
 #   byte-identical (and no provisional object is left in the archive);
 #   stock archive-push as archive_command -> gaiarest archive-get returns every segment byte-identical;
+#   gaiarest archive-push --archive-async as archive_command -> stock archive-get, byte-identical;
 #   gaiarest backup full + incr -> stock info lists them, stock restore restores the incr, PostgreSQL starts, tables
 #   equal the source at backup time (row count + md5 of the sorted rows);
 #   stock backup full -> gaiarest restore (restore_command = gaiarest archive-get), tables equal;
@@ -160,6 +161,23 @@ fi
 rc=0
 run_gaiarest "$CONF" --stanza=demo archive-get 0000000100000000000000FF "$T/get/missing" >"$T/missing.log" 2>&1 || rc=$?
 assert_status "gaiarest archive-get of a segment that is not in the archive: exit 1" 1 $rc
+
+# --- gaiarest archive-push --archive-async -> stock archive-get --------------------------------------------------------
+mkdir -p "$T/wal-async"
+chmod 0777 "$T/wal-async"
+set_archive_command "$(push_command "$GAIAREST --archive-async" "$T/wal-async")"
+writes "async 1" 200
+switch_and_wait
+writes "async 2" 200
+switch_and_wait
+read -r fetched same < <(archive_get_all pgbackrest "$T/wal-async")
+if [ "$fetched" -ge 2 ] && [ "$fetched" = "$same" ]; then
+    tap_ok "stock archive-get returns the $fetched segments gaiarest pushed asynchronously, byte-identical"
+else
+    tap_not_ok "stock archive-get of gaiarest's async pushes: $same of $fetched identical"
+    tail -20 "$T/archive-get.log" | tap_diag
+fi
+
 set_archive_command "$(push_command "$GAIAREST" "$T/wal-gaia")"
 # (this archive_command stays for gaiarest's backups; stock backup insists on one that names pgbackrest)
 
