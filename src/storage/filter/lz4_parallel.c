@@ -148,6 +148,7 @@ typedef struct Lz4Parallel {
     Lz4Block *slots;
     size_t slot_count;
     uint64_t fill_seq;      /* sequence number of the block the caller fills */
+    size_t fill_size;       /* bytes in that block so far; > 0 only once its slot is known to be free */
     uint64_t take_seq;      /* next block a worker takes */
     uint64_t emit_seq;      /* next block to write out */
     bool stop;
@@ -276,17 +277,19 @@ lz4p_process(Filter *filter, const uint8_t *in, size_t in_size, Buf *out)
     }
     xxh32_update(&state->content, in, in_size);
     while (in_size > 0) {
-        /* the slot to fill must have been written out (it held the block slot_count blocks back) */
-        if (state->fill_seq >= state->slot_count)
+        /* a new block: its slot must have been written out first (it held the block slot_count blocks back) */
+        if (state->fill_size == 0 && state->fill_seq >= state->slot_count)
             lz4p_emit(state, state->fill_seq - state->slot_count + 1, true, out);
         Lz4Block *block = lz4p_slot(state, state->fill_seq);
-        size_t take = LZ4P_BLOCK_SIZE - block->in_size < in_size ? LZ4P_BLOCK_SIZE - block->in_size : in_size;
-        memcpy(block->in + block->in_size, in, take);
-        block->in_size += take;
+        size_t take = LZ4P_BLOCK_SIZE - state->fill_size < in_size ? LZ4P_BLOCK_SIZE - state->fill_size : in_size;
+        memcpy(block->in + state->fill_size, in, take);
+        state->fill_size += take;
+        block->in_size = state->fill_size;
         in += take;
         in_size -= take;
-        if (block->in_size == LZ4P_BLOCK_SIZE) {
+        if (state->fill_size == LZ4P_BLOCK_SIZE) {
             lz4p_queue(state);
+            state->fill_size = 0;
             lz4p_emit(state, state->fill_seq, false, out); /* whatever is already done */
         }
     }
@@ -303,8 +306,11 @@ lz4p_finish(Filter *filter, Buf *out)
         lz4p_header(out);
         state->header_written = true;
     }
-    if (lz4p_slot(state, state->fill_seq)->in_size > 0)
+    /* only a block that holds bytes is queued: the slot of an empty one may still hold an earlier block */
+    if (state->fill_size > 0) {
         lz4p_queue(state);
+        state->fill_size = 0;
+    }
     lz4p_emit(state, state->fill_seq, true, out);
     uint32_t checksum = xxh32_digest(&state->content);
     uint8_t trailer[8] = {0, 0, 0, 0}; /* end mark, then the content checksum */
