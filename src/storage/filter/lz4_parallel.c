@@ -46,10 +46,16 @@ xxh_rotl(uint32_t value, int bits)
     return (value << bits) | (value >> (32 - bits));
 }
 
+/* A little-endian 32-bit word at any alignment (one load on x86-64). */
 static uint32_t
 xxh_read32(const uint8_t *at)
 {
-    return (uint32_t)at[0] | (uint32_t)at[1] << 8 | (uint32_t)at[2] << 16 | (uint32_t)at[3] << 24;
+    uint32_t value;
+    memcpy(&value, at, sizeof(value));
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    value = __builtin_bswap32(value);
+#endif
+    return value;
 }
 
 static uint32_t
@@ -86,8 +92,15 @@ xxh32_update(Xxh32 *state, const uint8_t *data, size_t size)
         xxh32_stripe(state, state->pending);
         state->pending_size = 0;
     }
-    for (; size >= 16; data += 16, size -= 16)
-        xxh32_stripe(state, data);
+    /* the four lanes in locals: the compiler keeps them in registers for the whole loop */
+    uint32_t lane0 = state->lane[0], lane1 = state->lane[1], lane2 = state->lane[2], lane3 = state->lane[3];
+    for (; size >= 16; data += 16, size -= 16) {
+        lane0 = xxh_round(lane0, xxh_read32(data));
+        lane1 = xxh_round(lane1, xxh_read32(data + 4));
+        lane2 = xxh_round(lane2, xxh_read32(data + 8));
+        lane3 = xxh_round(lane3, xxh_read32(data + 12));
+    }
+    state->lane[0] = lane0, state->lane[1] = lane1, state->lane[2] = lane2, state->lane[3] = lane3;
     memcpy(state->pending, data, size);
     state->pending_size = size;
 }
