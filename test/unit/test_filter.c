@@ -472,6 +472,32 @@ START_TEST(test_lz4_parallel)
             buf_free(&unpacked);
         }
     }
+    /* Exact multiples of the block size with a slow worker (HC level 12, one worker: 3 slots): at the end, the slot
+     * after the last block still holds a block in flight, which must not be taken for a last partial block. */
+    for (size_t blocks = 3; blocks <= 8; blocks += 5) {
+        Buf packed = BUF_INIT, unpacked = BUF_INIT;
+        ck_assert_int_eq(filter_run(filter_lz4_parallel_new(12, 1), data, blocks * mib, 1 << 18, &packed), 0);
+        /* the frame holds exactly `blocks` blocks, none empty (a slot taken twice showed as an extra empty block) */
+        size_t at = 7, found = 0;
+        for (;;) {
+            ck_assert_uint_le(at + 4, packed.size);
+            uint32_t header = (uint32_t)packed.data[at] | (uint32_t)packed.data[at + 1] << 8 |
+                              (uint32_t)packed.data[at + 2] << 16 | (uint32_t)packed.data[at + 3] << 24;
+            at += 4;
+            if (header == 0)
+                break;
+            ck_assert_uint_ne(header & 0x7fffffffu, 0);
+            at += header & 0x7fffffffu;
+            found++;
+        }
+        ck_assert_uint_eq(found, blocks);
+        ck_assert_uint_eq(at + 4, packed.size); /* then only the content checksum */
+        decompress_ok(COMPRESS_LZ4, false, packed.data, packed.size, 65536, &unpacked);
+        ck_assert_uint_eq(unpacked.size, blocks * mib);
+        ck_assert(memcmp(unpacked.data, data, blocks * mib) == 0);
+        buf_free(&packed);
+        buf_free(&unpacked);
+    }
     /* a flipped content byte is caught by the frame's content checksum */
     Buf packed = BUF_INIT, unpacked = BUF_INIT;
     ck_assert_int_eq(filter_run(filter_lz4_parallel_new(1, 2), data, 3 * mib + 100, 1 << 18, &packed), 0);

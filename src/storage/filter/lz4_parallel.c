@@ -46,10 +46,16 @@ xxh_rotl(uint32_t value, int bits)
     return (value << bits) | (value >> (32 - bits));
 }
 
+/* A little-endian 32-bit word at any alignment (one load on x86-64). */
 static uint32_t
 xxh_read32(const uint8_t *at)
 {
-    return (uint32_t)at[0] | (uint32_t)at[1] << 8 | (uint32_t)at[2] << 16 | (uint32_t)at[3] << 24;
+    uint32_t value;
+    memcpy(&value, at, sizeof(value));
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+    value = __builtin_bswap32(value);
+#endif
+    return value;
 }
 
 static uint32_t
@@ -86,8 +92,15 @@ xxh32_update(Xxh32 *state, const uint8_t *data, size_t size)
         xxh32_stripe(state, state->pending);
         state->pending_size = 0;
     }
-    for (; size >= 16; data += 16, size -= 16)
-        xxh32_stripe(state, data);
+    /* the four lanes in locals: the compiler keeps them in registers for the whole loop */
+    uint32_t lane0 = state->lane[0], lane1 = state->lane[1], lane2 = state->lane[2], lane3 = state->lane[3];
+    for (; size >= 16; data += 16, size -= 16) {
+        lane0 = xxh_round(lane0, xxh_read32(data));
+        lane1 = xxh_round(lane1, xxh_read32(data + 4));
+        lane2 = xxh_round(lane2, xxh_read32(data + 8));
+        lane3 = xxh_round(lane3, xxh_read32(data + 12));
+    }
+    state->lane[0] = lane0, state->lane[1] = lane1, state->lane[2] = lane2, state->lane[3] = lane3;
     memcpy(state->pending, data, size);
     state->pending_size = size;
 }
@@ -148,6 +161,7 @@ typedef struct Lz4Parallel {
     Lz4Block *slots;
     size_t slot_count;
     uint64_t fill_seq;      /* sequence number of the block the caller fills */
+    size_t fill_size;       /* bytes in that block so far; > 0 only once its slot is known to be free */
     uint64_t take_seq;      /* next block a worker takes */
     uint64_t emit_seq;      /* next block to write out */
     bool stop;
@@ -276,17 +290,19 @@ lz4p_process(Filter *filter, const uint8_t *in, size_t in_size, Buf *out)
     }
     xxh32_update(&state->content, in, in_size);
     while (in_size > 0) {
-        /* the slot to fill must have been written out (it held the block slot_count blocks back) */
-        if (state->fill_seq >= state->slot_count)
+        /* a new block: its slot must have been written out first (it held the block slot_count blocks back) */
+        if (state->fill_size == 0 && state->fill_seq >= state->slot_count)
             lz4p_emit(state, state->fill_seq - state->slot_count + 1, true, out);
         Lz4Block *block = lz4p_slot(state, state->fill_seq);
-        size_t take = LZ4P_BLOCK_SIZE - block->in_size < in_size ? LZ4P_BLOCK_SIZE - block->in_size : in_size;
-        memcpy(block->in + block->in_size, in, take);
-        block->in_size += take;
+        size_t take = LZ4P_BLOCK_SIZE - state->fill_size < in_size ? LZ4P_BLOCK_SIZE - state->fill_size : in_size;
+        memcpy(block->in + state->fill_size, in, take);
+        state->fill_size += take;
+        block->in_size = state->fill_size;
         in += take;
         in_size -= take;
-        if (block->in_size == LZ4P_BLOCK_SIZE) {
+        if (state->fill_size == LZ4P_BLOCK_SIZE) {
             lz4p_queue(state);
+            state->fill_size = 0;
             lz4p_emit(state, state->fill_seq, false, out); /* whatever is already done */
         }
     }
@@ -303,8 +319,11 @@ lz4p_finish(Filter *filter, Buf *out)
         lz4p_header(out);
         state->header_written = true;
     }
-    if (lz4p_slot(state, state->fill_seq)->in_size > 0)
+    /* only a block that holds bytes is queued: the slot of an empty one may still hold an earlier block */
+    if (state->fill_size > 0) {
         lz4p_queue(state);
+        state->fill_size = 0;
+    }
     lz4p_emit(state, state->fill_seq, true, out);
     uint32_t checksum = xxh32_digest(&state->content);
     uint8_t trailer[8] = {0, 0, 0, 0}; /* end mark, then the content checksum */
