@@ -36,4 +36,4 @@ EXTRA_DIST += test/integration/test_info.sh test/integration/test_info_files.sh 
 	test/integration/test_restore.sh test/integration/test_backup.sh test/integration/test_backup_resume.sh \
 	test/integration/test_archive.sh test/integration/test_archive_segsize.sh test/integration/test_expire.sh \
 	test/integration/test_verify.sh test/integration/test_gaia_setup.sh test/integration/test_archive_async.sh \
-	test/integration/test_metrics.sh
+	test/integration/test_metrics.sh test/integration/test_s3_commands.sh
