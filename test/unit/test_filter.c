@@ -521,6 +521,47 @@ START_TEST(test_lz4_parallel)
 }
 END_TEST
 
+/* zst on libzstd's worker threads: the frame decodes with our decompressor and with the zstd tool; other types
+ * ignore the setting. */
+START_TEST(test_zst_threads)
+{
+    size_t size = (5 << 20) + 333;
+    uint8_t *data = data_make(size, 17);
+    Buf packed = BUF_INIT, unpacked = BUF_INIT;
+    Filter *threaded = filter_compress_new(COMPRESS_ZST, 3, false);
+    filter_compress_set_threads(threaded, 2);
+    ck_assert_int_eq(filter_run(threaded, data, size, 1 << 18, &packed), 0);
+    ck_assert_uint_lt(packed.size, size / 2);
+    decompress_ok(COMPRESS_ZST, false, packed.data, packed.size, 65536, &unpacked);
+    ck_assert_uint_eq(unpacked.size, size);
+    ck_assert(memcmp(unpacked.data, data, size) == 0);
+    char *packed_path = temp_path("threads.zst");
+    char *unpacked_path = temp_path("threads.out");
+    file_write(packed_path, packed.data, packed.size);
+    char *command = mem_printf("zstd -q -dc < %s > %s", packed_path, unpacked_path);
+    run_shell(command);
+    free(command);
+    Buf tool = BUF_INIT;
+    file_read(unpacked_path, &tool);
+    ck_assert_uint_eq(tool.size, size);
+    ck_assert(memcmp(tool.data, data, size) == 0);
+    buf_free(&tool);
+    free(packed_path);
+    free(unpacked_path);
+    /* gz ignores it */
+    buf_clear(&packed);
+    buf_clear(&unpacked);
+    Filter *gz = filter_compress_new(COMPRESS_GZ, 6, false);
+    filter_compress_set_threads(gz, 2);
+    ck_assert_int_eq(filter_run(gz, data, 100000, 4096, &packed), 0);
+    decompress_ok(COMPRESS_GZ, false, packed.data, packed.size, 4096, &unpacked);
+    ck_assert_uint_eq(unpacked.size, 100000);
+    buf_free(&packed);
+    buf_free(&unpacked);
+    free(data);
+}
+END_TEST
+
 /* A caller that hashes the output itself can skip lz4's content checksum: a frame whose stored XXH32 is wrong
  * fails the normal decompressor and passes the skipping one (with the right bytes: the caller's SHA-1 decides). */
 START_TEST(test_decompress_skip_checksum)
@@ -1063,6 +1104,7 @@ filter_suite(void)
     tcase_add_test(compress, test_compress_headers);
     tcase_add_test(compress, test_lz4_parallel);
     tcase_add_test(compress, test_decompress_skip_checksum);
+    tcase_add_test(compress, test_zst_threads);
     tcase_add_loop_test(compress, test_decompress_bad_input, 0, COMPRESS_TYPES_COUNT);
     tcase_add_test(compress, test_decompress_raw_gz_is_zlib);
     tcase_add_loop_test(compress, test_decompress_memory_bounded, 0, COMPRESS_TYPES_COUNT);

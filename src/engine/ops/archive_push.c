@@ -177,7 +177,9 @@ push_pipeline_new(const PushSegment *push)
     if (push->options->compress_type == COMPRESS_LZ4 && push->options->compress_threads > 0)
         pipeline_add(pipeline, filter_lz4_parallel_new(push->options->compress_level, push->options->compress_threads));
     else if (push->options->compress_type != COMPRESS_NONE)
-        pipeline_add(pipeline, filter_compress_new(push->options->compress_type, push->options->compress_level, false));
+        filter_compress_set_threads(pipeline_add(pipeline, filter_compress_new(push->options->compress_type,
+                                                                               push->options->compress_level, false)),
+                                    push->options->compress_threads);
     if (push->info->cipher_pass != NULL)
         pipeline_add(pipeline, filter_cipher_new(CIPHER_ENCRYPT, push->info->cipher_pass,
                                                  strlen(push->info->cipher_pass), false));

@@ -29,7 +29,7 @@ typedef struct ArchivePushOptions {
     bool header_check;     /* archive-header-check */
     CompressType compress_type;
     int compress_level;
-    unsigned compress_threads; /* lz4: threads that compress one segment's blocks (0: the calling thread does) */
+    unsigned compress_threads; /* lz4, zst: threads that compress one segment (0: the calling thread does) */
 } ArchivePushOptions;
 
 /* Push the WAL file at `wal_path` (as PostgreSQL gives %p: absolute, or relative to pg1-path, which must then

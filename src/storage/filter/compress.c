@@ -106,6 +106,9 @@ compress_level_check(CompressType type, int level)
 /***********************************************************************************************************************
  * Shared state and output helpers
  **********************************************************************************************************************/
+/* Bytes per zstd job when compression runs on worker threads: a 16 MiB segment makes 8 jobs. */
+#define ZST_THREAD_JOB_SIZE (2 << 20)
+
 typedef struct CompressState {
     CompressType type;
     bool raw;
@@ -810,4 +813,16 @@ filter_decompress_skip_checksum(Filter *filter)
 {
     CompressState *state = filter->state;
     state->skip_checksum = true;
+}
+
+void
+filter_compress_set_threads(Filter *filter, unsigned threads)
+{
+    CompressState *state = filter->state;
+    if (state->type != COMPRESS_ZST || threads == 0 || state->init_error != NULL || state->lib.zst_compress == NULL)
+        return;
+    /* a libzstd built without threads refuses nbWorkers: compression then stays on the calling thread */
+    if (ZSTD_isError(ZSTD_CCtx_setParameter(state->lib.zst_compress, ZSTD_c_nbWorkers, (int)threads)))
+        return;
+    ZSTD_CCtx_setParameter(state->lib.zst_compress, ZSTD_c_jobSize, ZST_THREAD_JOB_SIZE);
 }

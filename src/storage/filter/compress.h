@@ -48,4 +48,9 @@ void filter_decompress_skip_checksum(Filter *filter);
  * 2 MiB x (2 x workers + 1). For archive-push, where one segment is on the critical path. */
 Filter *filter_lz4_parallel_new(int level, unsigned workers);
 
+/* Let a zst compressor (from filter_compress_new, before any data) run on `threads` worker threads of libzstd
+ * while the caller feeds it: the same zstd frame format, for one large file at a time (archive-push). Other types,
+ * or a libzstd without threads: no effect. */
+void filter_compress_set_threads(Filter *filter, unsigned threads);
+
 #endif
