@@ -421,6 +421,25 @@ START_TEST(test_compress_interop)
 }
 END_TEST
 
+/* The command-line tool (`decode`: "lz4 -dc", ...) turns `packed` back into data[0..size). */
+static void
+assert_tool_decodes(const char *decode, const Buf *packed, const uint8_t *data, size_t size)
+{
+    char *packed_path = temp_path("tool.in");
+    char *unpacked_path = temp_path("tool.out");
+    file_write(packed_path, packed->data, packed->size);
+    char *command = mem_printf("%s < %s > %s", decode, packed_path, unpacked_path);
+    run_shell(command);
+    free(command);
+    Buf tool = BUF_INIT;
+    file_read(unpacked_path, &tool);
+    ck_assert_uint_eq(tool.size, size);
+    ck_assert(memcmp(tool.data, data, size) == 0);
+    buf_free(&tool);
+    free(packed_path);
+    free(unpacked_path);
+}
+
 /* The parallel lz4 compressor: any size (empty, one byte, exact and split 1 MiB blocks, many blocks with the ring
  * wrapping), any push size, incompressible blocks stored raw, the fast and the HC levels, 1 to 4 workers: the
  * frame decodes with the LZ4F decompressor (header and content checksums verified) and with the lz4 tool. */
@@ -454,19 +473,7 @@ START_TEST(test_lz4_parallel)
             ck_assert(sizes[s] == 0 || memcmp(unpacked.data, data, sizes[s]) == 0);
             if (sizes[s] == size) { /* the large one compresses, and the lz4 tool agrees */
                 ck_assert_uint_lt(packed.size, size / 2);
-                char *packed_path = temp_path("parallel.lz4");
-                char *unpacked_path = temp_path("parallel.out");
-                file_write(packed_path, packed.data, packed.size);
-                char *command = mem_printf("lz4 -dc < %s > %s", packed_path, unpacked_path);
-                run_shell(command);
-                free(command);
-                Buf tool = BUF_INIT;
-                file_read(unpacked_path, &tool);
-                ck_assert_uint_eq(tool.size, size);
-                ck_assert(memcmp(tool.data, data, size) == 0);
-                buf_free(&tool);
-                free(packed_path);
-                free(unpacked_path);
+                assert_tool_decodes("lz4 -dc", &packed, data, size);
             }
             buf_free(&packed);
             buf_free(&unpacked);
@@ -535,19 +542,7 @@ START_TEST(test_zst_threads)
     decompress_ok(COMPRESS_ZST, false, packed.data, packed.size, 65536, &unpacked);
     ck_assert_uint_eq(unpacked.size, size);
     ck_assert(memcmp(unpacked.data, data, size) == 0);
-    char *packed_path = temp_path("threads.zst");
-    char *unpacked_path = temp_path("threads.out");
-    file_write(packed_path, packed.data, packed.size);
-    char *command = mem_printf("zstd -q -dc < %s > %s", packed_path, unpacked_path);
-    run_shell(command);
-    free(command);
-    Buf tool = BUF_INIT;
-    file_read(unpacked_path, &tool);
-    ck_assert_uint_eq(tool.size, size);
-    ck_assert(memcmp(tool.data, data, size) == 0);
-    buf_free(&tool);
-    free(packed_path);
-    free(unpacked_path);
+    assert_tool_decodes("zstd -q -dc", &packed, data, size);
     /* gz ignores it */
     buf_clear(&packed);
     buf_clear(&unpacked);
