@@ -1,11 +1,13 @@
 /* Unit tests for engine/ops/hash_thread: the digest equals the one-shot SHA-1 whatever the chunking, the ring
  * wraps many times, an empty stream and an abandoned stream. */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/error.h"
 #include "engine/ops/hash_thread.h"
+#include "storage/filter/filter.h"
 #include "storage/filter/hash.h"
 
 /* Deterministic test data. */
@@ -101,6 +103,67 @@ START_TEST(test_abandoned)
 }
 END_TEST
 
+static int
+sink_ignore(void *context, const uint8_t *data, size_t size)
+{
+    (void)context, (void)data, (void)size;
+    return 0;
+}
+
+/* One SHA-1 of `data` computed in one go. */
+static void
+one_shot_digest(const uint8_t *data, size_t size, char hex[HASH_SHA1_HEX_SIZE])
+{
+    Pipeline *pipeline = pipeline_new();
+    Filter *hash = pipeline_add(pipeline, filter_hash_new(HASH_SHA1));
+    Buf out = BUF_INIT;
+    ck_assert_int_eq(pipeline_run_buffer(pipeline, data, size, &out), 0);
+    snprintf(hex, HASH_SHA1_HEX_SIZE, "%s", filter_hash_hex(hash));
+    buf_free(&out);
+    pipeline_free(pipeline);
+}
+
+/* The observer filter on one thread reused for many streams (a backup worker's files), including an abandoned one
+ * in the middle: every finished stream's digest is its own. */
+START_TEST(test_filter_streams_reuse_the_thread)
+{
+    size_t size = 3 * HASH_THREAD_CHUNK_SIZE + 4321;
+    uint8_t *data = make_data(size);
+    HashThread *thread = NULL;
+    ck_assert_int_eq(hash_thread_start(&thread), 0);
+    const size_t sizes[] = {0, 1, 8192, size, HASH_THREAD_CHUNK_SIZE * HASH_THREAD_SLOTS / 2};
+    for (size_t round = 0; round < 3; round++) {
+        for (size_t index = 0; index < sizeof(sizes) / sizeof(sizes[0]); index++) {
+            size_t length = sizes[index] < size ? sizes[index] : size;
+            Pipeline *pipeline = pipeline_new();
+            Filter *hash = pipeline_add(pipeline, hash_thread_filter_new(thread));
+            Buf out = BUF_INIT;
+            ck_assert_int_eq(pipeline_run_buffer(pipeline, data + index, length - (length > index ? index : 0), &out), 0);
+            char expected[HASH_SHA1_HEX_SIZE];
+            one_shot_digest(data + index, length - (length > index ? index : 0), expected);
+            ck_assert_str_eq(hash_thread_filter_hex(hash), expected);
+            buf_free(&out);
+            pipeline_free(pipeline);
+        }
+        /* a stream abandoned half-way (the copy failed): its chunks do not leak into the next digest */
+        Pipeline *abandoned = pipeline_new();
+        pipeline_add(abandoned, hash_thread_filter_new(thread));
+        Buf ignored = BUF_INIT;
+        ck_assert_int_eq(pipeline_push(abandoned, data, size / 2, sink_ignore, &ignored), 0);
+        buf_free(&ignored);
+        pipeline_free(abandoned);
+    }
+    char hex[HASH_SHA1_HEX_SIZE], expected[HASH_SHA1_HEX_SIZE];
+    memcpy(hash_thread_slot(thread), data, 1000);
+    hash_thread_publish(thread, 1000);
+    ck_assert_int_eq(hash_thread_digest(thread, hex), 0);
+    one_shot_digest(data, 1000, expected);
+    ck_assert_str_eq(hex, expected);
+    hash_thread_free(thread);
+    free(data);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -111,6 +174,7 @@ main(void)
     tcase_add_test(tcase, test_chunkings_match_one_shot);
     tcase_add_test(tcase, test_slot_stays_with_the_caller_until_next);
     tcase_add_test(tcase, test_abandoned);
+    tcase_add_test(tcase, test_filter_streams_reuse_the_thread);
     suite_add_tcase(suite, tcase);
     SRunner *runner = srunner_create(suite);
     srunner_run_all(runner, CK_NORMAL);

@@ -670,12 +670,52 @@ typedef struct BackupBatch {
 } BackupBatch;
 
 /* Run every job of a batch in turn (a PoolJobRun); stops at the first failure. */
-static int
-backup_batch_run(void *shared, void *batch_pointer)
+/* Whether each copy worker hashes on a thread of its own: when the cores outnumber the workers (process-max 1 on
+ * two cores), the SHA-1 of the data files runs beside page checks and compression instead of after them. */
+static bool
+backup_hash_threads(int64_t process_max)
 {
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    return cores > 0 && process_max > 0 && cores > process_max;
+}
+
+/* A copy worker: the shared settings and, when the cores outnumber the workers, its own hashing thread. */
+typedef struct BackupWorker {
+    const BackupFileShared *shared;
+    HashThread *hasher;
+} BackupWorker;
+
+static int
+backup_worker_init(void *shared, unsigned worker_index, void **context)
+{
+    (void)worker_index;
+    BackupWorker *worker = mem_calloc(1, sizeof(BackupWorker));
+    worker->shared = shared;
+    if (worker->shared->hash_threads && hash_thread_start(&worker->hasher) < 0) {
+        free(worker);
+        return -1;
+    }
+    *context = worker;
+    return 0;
+}
+
+static void
+backup_worker_free(void *context)
+{
+    BackupWorker *worker = context;
+    if (worker == NULL)
+        return;
+    hash_thread_free(worker->hasher);
+    free(worker);
+}
+
+static int
+backup_batch_run(void *context, void *batch_pointer)
+{
+    BackupWorker *worker = context;
     BackupBatch *batch = batch_pointer;
     for (size_t i = 0; i < batch->count; i++)
-        TRY(backup_file_run(shared, batch->jobs[i]));
+        TRY(backup_file_run(worker->shared, worker->hasher, batch->jobs[i]));
     return 0;
 }
 
@@ -906,8 +946,8 @@ backup_copy_files(BackupState *state, const BackupFileShared *shared)
     state->file_removed = mem_calloc(state->manifest.file_count + 1, sizeof(bool));
     progress_start(&state->meter, "backup", state->size_total);
 
-    PoolConfig config = {state->options->process_max > 0 ? state->options->process_max : 1, 0, (void *)shared, NULL,
-                         NULL, backup_batch_run};
+    PoolConfig config = {state->options->process_max > 0 ? state->options->process_max : 1, 0, (void *)shared,
+                         backup_worker_init, backup_worker_free, backup_batch_run};
     Pool *pool = NULL;
     if (pool_new(&config, &pool) < 0) {
         free(order);
@@ -1294,7 +1334,8 @@ backup_execute(BackupState *state)
     TRY(backup_manifest_save_copy(state));
 
     BackupFileShared shared = {state->repo.storage, state->compress_type, state->compress_level,
-                               state->repo.cipher_type, state->manifest.cipher_pass, state->options->buffer_size};
+                               state->repo.cipher_type, state->manifest.cipher_pass, state->options->buffer_size,
+                               backup_hash_threads(state->options->process_max)};
     TRY(backup_copy_files(state, &shared));
     backup_removed_files_drop(state);
     if (state->options->online) {

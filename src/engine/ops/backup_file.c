@@ -16,6 +16,7 @@ typedef struct BackupPipeline {
     Pipeline *pipeline;
     Filter *page_check;
     Filter *sha1;
+    bool sha1_threaded; /* sha1 is a hash_thread filter */
     Filter *size;
     Filter *repo_size;
     Filter *repo_sha1;
@@ -63,7 +64,7 @@ backup_pipeline_decode(Pipeline *pipeline, CompressType compress_type, CipherTyp
 
 static void
 backup_pipeline_build(const BackupFileShared *shared, const BackupFileJob *job, RereadContext *reread,
-                      const BackupFileSource *source, BackupPipeline *out)
+                      const BackupFileSource *source, HashThread *hasher, BackupPipeline *out)
 {
     memset(out, 0, sizeof(*out));
     out->pipeline = pipeline_new();
@@ -74,7 +75,8 @@ backup_pipeline_build(const BackupFileShared *shared, const BackupFileJob *job, 
     if (job != NULL && job->page_check)
         out->page_check =
             pipeline_add(out->pipeline, filter_page_check_new(job->segment_no, backup_file_reread, reread));
-    out->sha1 = pipeline_add(out->pipeline, filter_hash_new(HASH_SHA1));
+    out->sha1_threaded = hasher != NULL;
+    out->sha1 = pipeline_add(out->pipeline, hasher != NULL ? hash_thread_filter_new(hasher) : filter_hash_new(HASH_SHA1));
     out->size = pipeline_add(out->pipeline, filter_size_new());
     bool transformed = false;
     if (shared->compress_type != COMPRESS_NONE) {
@@ -97,7 +99,8 @@ static void
 backup_pipeline_results(const BackupPipeline *bp, BackupFileJob *job)
 {
     job->size = filter_size_bytes(bp->size);
-    memcpy(job->result_checksum, filter_hash_hex(bp->sha1), sizeof(job->result_checksum));
+    memcpy(job->result_checksum, bp->sha1_threaded ? hash_thread_filter_hex(bp->sha1) : filter_hash_hex(bp->sha1),
+           sizeof(job->result_checksum));
     if (bp->repo_size != NULL) {
         job->repo_size = filter_size_bytes(bp->repo_size);
         memcpy(job->repo_checksum, filter_hash_hex(bp->repo_sha1), sizeof(job->repo_checksum));
@@ -192,10 +195,8 @@ backup_file_resume_check(const BackupFileShared *shared, BackupFileJob *job, boo
 }
 
 int
-backup_file_run(void *context, void *job_pointer)
+backup_file_run(const BackupFileShared *shared, HashThread *hasher, BackupFileJob *job)
 {
-    const BackupFileShared *shared = context;
-    BackupFileJob *job = job_pointer;
     job->status = BACKUP_FILE_COPIED;
     if (job->resume_check) {
         bool same = false;
@@ -231,7 +232,7 @@ backup_file_run(void *context, void *job_pointer)
     BackupPipeline bp = {0};
     StorageWrite *write = NULL;
     if (result == 0) {
-        backup_pipeline_build(shared, job, &reread, NULL, &bp);
+        backup_pipeline_build(shared, job, &reread, NULL, hasher, &bp);
         StorageWriteOptions options = backup_write_options();
         result = storage_open_write(shared->repo, job->repo_file, &options, &write);
     }
@@ -266,7 +267,7 @@ backup_file_put(const BackupFileShared *shared, const char *repo_file, const uin
                 BackupFileJob *result)
 {
     BackupPipeline bp;
-    backup_pipeline_build(shared, NULL, NULL, NULL, &bp);
+    backup_pipeline_build(shared, NULL, NULL, NULL, NULL, &bp);
     StorageWriteOptions options = backup_write_options();
     PutSink sink = {NULL};
     int status = storage_open_write(shared->repo, repo_file, &options, &sink.write);
@@ -292,7 +293,7 @@ backup_file_copy_repo(const BackupFileShared *shared, const BackupFileSource *so
     StorageRead *read = NULL;
     TRY(storage_open_read(shared->repo, source->path, 0, -1, false, &read));
     BackupPipeline bp;
-    backup_pipeline_build(shared, NULL, NULL, source, &bp);
+    backup_pipeline_build(shared, NULL, NULL, source, NULL, &bp);
     StorageWriteOptions options = backup_write_options();
     StorageWrite *write = NULL;
     int status = storage_open_write(shared->repo, repo_file, &options, &write);

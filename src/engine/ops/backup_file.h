@@ -17,6 +17,7 @@
 
 #include "storage/filter/cipher.h"
 #include "storage/filter/compress.h"
+#include "engine/ops/hash_thread.h"
 #include "storage/storage.h"
 
 /* What every job of one backup shares (read-only while the workers run). */
@@ -27,6 +28,7 @@ typedef struct BackupFileShared {
     CipherType cipher_type;
     const char *cipher_pass;   /* the manifest subpass, NULL when not encrypted */
     size_t buffer_size;
+    bool hash_threads;         /* each worker hashes data files on a thread of its own */
 } BackupFileShared;
 
 typedef enum BackupFileStatus {
@@ -59,8 +61,9 @@ typedef struct BackupFileJob {
     size_t page_error_count;
 } BackupFileJob;
 
-/* Run one job (a PoolJobRun: the context is the BackupFileShared). */
-int backup_file_run(void *shared, void *job);
+/* Run one job. `hasher`, when not NULL, is the calling worker's hashing thread: the file's SHA-1 is computed there
+ * while this thread checks pages and compresses (used when the cores outnumber the workers). */
+int backup_file_run(const BackupFileShared *shared, HashThread *hasher, BackupFileJob *job);
 
 /* Store `size` bytes from memory (backup_label, tablespace_map) through the same pipeline into `repo_file`;
  * fills the job's result fields. */

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 #include "common/error.h"
@@ -182,4 +183,97 @@ hash_thread_free(HashThread *thread)
     pthread_mutex_destroy(&thread->mutex);
     munmap(thread->ring, HASH_THREAD_RING_SIZE);
     free(thread);
+}
+
+/* Wait until every published chunk is hashed, then close the stream: its digest into `hex` (when not NULL) and a
+ * fresh SHA-1 for the next one. The thread keeps running. Returns the thread's failure, if any (and clears it). */
+static int
+hash_thread_stream_end(HashThread *thread, char *hex, ErrorCode *code, char *message, size_t message_size)
+{
+    pthread_mutex_lock(&thread->mutex);
+    hash_thread_drain(thread, 1); /* all hashed: the thread waits for the next chunk and holds no reference */
+    if (thread->error_code == ERR_NONE && thread->sha1->ops->finish(thread->sha1, NULL) < 0)
+        hash_thread_keep_error(thread);
+    *code = thread->error_code;
+    snprintf(message, message_size, "%s", thread->error_message);
+    if (thread->error_code == ERR_NONE && hex != NULL)
+        snprintf(hex, HASH_SHA1_HEX_SIZE, "%s", filter_hash_hex(thread->sha1));
+    filter_free(thread->sha1);
+    thread->sha1 = filter_hash_new(HASH_SHA1);
+    thread->error_code = ERR_NONE;
+    thread->error_message[0] = '\0';
+    pthread_mutex_unlock(&thread->mutex);
+    return *code == ERR_NONE ? 0 : -1;
+}
+
+int
+hash_thread_digest(HashThread *thread, char hex[HASH_SHA1_HEX_SIZE])
+{
+    ErrorCode code;
+    char message[512];
+    if (hash_thread_stream_end(thread, hex, &code, message, sizeof(message)) < 0)
+        return err_set(code, "%s", message);
+    return 0;
+}
+
+typedef struct HashThreadFilter {
+    HashThread *thread;
+    bool finished;
+    char hex[HASH_SHA1_HEX_SIZE];
+} HashThreadFilter;
+
+static int
+hash_thread_filter_process(Filter *filter, const uint8_t *in, size_t in_size, Buf *out)
+{
+    (void)out;
+    HashThreadFilter *state = filter->state;
+    while (in_size > 0) {
+        size_t take = in_size < HASH_THREAD_CHUNK_SIZE ? in_size : HASH_THREAD_CHUNK_SIZE;
+        memcpy(hash_thread_slot(state->thread), in, take);
+        hash_thread_publish(state->thread, take);
+        in += take;
+        in_size -= take;
+    }
+    return 0;
+}
+
+static int
+hash_thread_filter_finish(Filter *filter, Buf *out)
+{
+    (void)out;
+    HashThreadFilter *state = filter->state;
+    state->finished = true;
+    return hash_thread_digest(state->thread, state->hex);
+}
+
+static void
+hash_thread_filter_free_state(Filter *filter)
+{
+    HashThreadFilter *state = filter->state;
+    if (!state->finished) { /* abandoned (a failed copy): drop its chunks, keep the caller's error record */
+        ErrorCode code;
+        char message[512];
+        hash_thread_stream_end(state->thread, NULL, &code, message, sizeof(message));
+    }
+    free(state);
+}
+
+static const FilterOps hash_thread_filter_ops = {
+    .name = "sha1", .transforms = false, .process = hash_thread_filter_process, .finish = hash_thread_filter_finish,
+    .free_state = hash_thread_filter_free_state,
+};
+
+Filter *
+hash_thread_filter_new(HashThread *thread)
+{
+    HashThreadFilter *state = mem_calloc(1, sizeof(HashThreadFilter));
+    state->thread = thread;
+    return filter_new(&hash_thread_filter_ops, state);
+}
+
+const char *
+hash_thread_filter_hex(const Filter *filter)
+{
+    const HashThreadFilter *state = filter->state;
+    return state->hex;
 }

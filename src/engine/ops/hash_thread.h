@@ -38,4 +38,16 @@ int hash_thread_finish(HashThread *thread, char hex[HASH_SHA1_HEX_SIZE]);
 /* Stop the thread when still running (the digest is abandoned) and free everything (NULL is allowed). */
 void hash_thread_free(HashThread *thread);
 
+/* End of one stream without stopping the thread: wait until everything published is hashed, write its SHA-1 into
+ * `hex`, and start a new stream on the same thread and ring (a backup worker keeps one thread for all its files). */
+int hash_thread_digest(HashThread *thread, char hex[HASH_SHA1_HEX_SIZE]);
+
+/* An observer filter that copies the bytes it sees into `thread`'s ring: the SHA-1 of a pipeline's bytes is computed
+ * on the thread while the pipeline goes on (compression) on the caller's. The thread is borrowed and serves one
+ * filter at a time; a filter freed before its pipeline finished drops its stream, so the next one starts clean. */
+Filter *hash_thread_filter_new(HashThread *thread);
+
+/* The filter's digest (lowercase hex), valid after pipeline_finish. */
+const char *hash_thread_filter_hex(const Filter *filter);
+
 #endif
