@@ -160,16 +160,9 @@ hash_thread_join(HashThread *thread)
 int
 hash_thread_finish(HashThread *thread, char hex[HASH_SHA1_HEX_SIZE])
 {
-    pthread_mutex_lock(&thread->mutex);
-    hash_thread_drain(thread, 1);
-    pthread_mutex_unlock(&thread->mutex);
+    int result = hash_thread_digest(thread, hex);
     hash_thread_join(thread);
-    if (thread->error_code == ERR_NONE && thread->sha1->ops->finish(thread->sha1, NULL) < 0)
-        hash_thread_keep_error(thread);
-    if (thread->error_code != ERR_NONE)
-        return err_set(thread->error_code, "%s", thread->error_message);
-    snprintf(hex, HASH_SHA1_HEX_SIZE, "%s", filter_hash_hex(thread->sha1));
-    return 0;
+    return result;
 }
 
 void
