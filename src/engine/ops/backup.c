@@ -77,27 +77,6 @@ typedef struct BackupState {
 
 /* --- small helpers --- */
 
-void
-backup_size_format(uint64_t size, char *out, size_t out_size)
-{
-    static const char *const units[] = {"B", "KB", "MB", "GB", "TB", "PB"};
-    if (size < 1024) {
-        snprintf(out, out_size, "%" PRIu64 "B", size);
-        return;
-    }
-    size_t unit = 0;
-    uint64_t divisor = 1;
-    while (unit + 1 < sizeof(units) / sizeof(units[0]) && size >= divisor * 1024) {
-        divisor *= 1024;
-        unit++;
-    }
-    uint64_t tenths = (size * 10 + divisor / 2) / divisor;
-    if (tenths % 10 == 0)
-        snprintf(out, out_size, "%" PRIu64 "%s", tenths / 10, units[unit]);
-    else
-        snprintf(out, out_size, "%" PRIu64 ".%" PRIu64 "%s", tenths / 10, tenths % 10, units[unit]);
-}
-
 static char *
 stanza_backup_path(const BackupState *state, const char *file)
 {
@@ -804,7 +783,7 @@ backup_job_done(BackupState *state, BackupFileJob *job)
     }
     if (job->status == BACKUP_FILE_UNCHANGED) {
         state->size_done += file->size;
-        backup_size_format(file->size, size_text, sizeof(size_text));
+        progress_size_format(file->size, size_text, sizeof(size_text));
         LOG_DETAIL("match file from prior backup %s (%s, %.2f%%) checksum %s", job->pg_file, size_text,
                    state->size_total ? (double)state->size_done * 100.0 / (double)state->size_total : 100.0,
                    file->checksum);
@@ -834,7 +813,7 @@ backup_job_done(BackupState *state, BackupFileJob *job)
     if (job->status != BACKUP_FILE_RESUMED)
         backup_page_result(state, file, job);
     state->size_done += job->size;
-    backup_size_format(job->size, size_text, sizeof(size_text));
+    progress_size_format(job->size, size_text, sizeof(size_text));
     if (log_enabled(LOG_DETAIL)) {
         double percent = state->size_total ? (double)state->size_done * 100.0 / (double)state->size_total : 100.0;
         if (percent > 100.0)
@@ -1357,7 +1336,7 @@ backup_execute(BackupState *state)
     for (size_t i = 0; i < state->manifest.file_count; i++)
         if (state->manifest.files[i].reference == NULL)
             size += state->manifest.files[i].size;
-    backup_size_format(size, size_text, sizeof(size_text));
+    progress_size_format(size, size_text, sizeof(size_text));
     LOG_INFO("%s backup size = %s, file total = %zu", backup_type_name(state->type), size_text,
              state->manifest.file_count);
     state->succeeded = true;

@@ -72,7 +72,4 @@ typedef struct BackupOptions {
 /* Run a backup. 0, or -1 with the error record set (the cluster's backup is stopped on every path). */
 int backup_run(const BackupOptions *options);
 
-/* "52.3MB", "8KB", "0B": pgBackRest's size format in log lines (into `out`, at least 32 bytes). */
-void backup_size_format(uint64_t size, char *out, size_t out_size);
-
 #endif

@@ -22,21 +22,24 @@ progress_now(void)
 }
 
 void
-progress_size_format(uint64_t bytes, char *out, size_t out_size)
+progress_size_format(uint64_t size, char *out, size_t out_size)
 {
     static const char *const units[] = {"B", "KB", "MB", "GB", "TB", "PB"};
+    if (size < 1024) {
+        snprintf(out, out_size, "%" PRIu64 "B", size);
+        return;
+    }
     size_t unit = 0;
-    double value = (double)bytes;
-    while (unit + 1 < sizeof(units) / sizeof(units[0]) && value >= 1024.0) {
-        value /= 1024.0;
+    uint64_t divisor = 1;
+    while (unit + 1 < sizeof(units) / sizeof(units[0]) && size >= divisor * 1024) {
+        divisor *= 1024;
         unit++;
     }
-    if (unit == 0)
-        snprintf(out, out_size, "%" PRIu64 "B", bytes);
-    else if (value >= 100.0 || value - (double)(uint64_t)value < 0.05)
-        snprintf(out, out_size, "%.0f%s", value, units[unit]);
+    uint64_t tenths = (size * 10 + divisor / 2) / divisor;
+    if (tenths % 10 == 0)
+        snprintf(out, out_size, "%" PRIu64 "%s", tenths / 10, units[unit]);
     else
-        snprintf(out, out_size, "%.1f%s", value, units[unit]);
+        snprintf(out, out_size, "%" PRIu64 ".%" PRIu64 "%s", tenths / 10, tenths % 10, units[unit]);
 }
 
 static void
@@ -72,14 +75,14 @@ progress_format(const Progress *progress, double now, char *out, size_t out_size
 void
 progress_start(Progress *progress, const char *label, uint64_t total)
 {
-    *progress = (Progress){.label = label, .total = total, .started = progress_now()};
+    *progress = (Progress){.label = label, .total = total, .started = progress_now(), .terminal = log_status_available()};
 }
 
 void
 progress_advance(Progress *progress, uint64_t bytes)
 {
     progress->done += bytes;
-    bool draw = log_status_available();
+    bool draw = progress->terminal;
     unsigned tenths = progress->total > 0 ? (unsigned)(progress->done * 10 / progress->total) : 10;
     bool log_due = tenths > progress->tenths_logged && tenths < 10 && log_enabled(LOG_DETAIL);
     if (!draw && !log_due)
@@ -102,7 +105,8 @@ progress_advance(Progress *progress, uint64_t bytes)
 void
 progress_finish(Progress *progress)
 {
-    log_status_set(NULL);
+    if (progress->terminal)
+        log_status_set(NULL);
     if (!log_enabled(LOG_DETAIL))
         return;
     double elapsed = progress_now() - progress->started;

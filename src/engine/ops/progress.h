@@ -11,6 +11,7 @@
 #ifndef GAIAREST_ENGINE_OPS_PROGRESS_H
 #define GAIAREST_ENGINE_OPS_PROGRESS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,6 +22,7 @@ typedef struct Progress {
     double started;           /* monotonic seconds at progress_start */
     double drawn_at;          /* monotonic seconds of the last status line, 0 for none */
     unsigned tenths_logged;   /* how many tenths of the job the detail log has reported */
+    bool terminal;            /* stderr is a terminal: the status line is drawn */
 } Progress;
 
 /* Start measuring a job of `total` bytes. */
@@ -36,7 +38,8 @@ void progress_finish(Progress *progress);
  * estimated time left once a rate is known ("ETA" omitted before). Returns the length (snprintf rules). */
 int progress_format(const Progress *progress, double now, char *out, size_t out_size);
 
-/* Bytes as the log shows them elsewhere: "812B", "1.5KB", "96.3MB", "2GB". */
+/* Bytes as backup's log lines show them: "812B", "1.5KB", "96.3MB", "2GB" (one decimal, rounded, dropped when
+ * it is 0; into `out`, at least 32 bytes). Shared by the progress figures and the backup log. */
 void progress_size_format(uint64_t bytes, char *out, size_t out_size);
 
 #endif
