@@ -824,5 +824,6 @@ filter_compress_set_threads(Filter *filter, unsigned threads)
     /* a libzstd built without threads refuses nbWorkers: compression then stays on the calling thread */
     if (ZSTD_isError(ZSTD_CCtx_setParameter(state->lib.zst_compress, ZSTD_c_nbWorkers, (int)threads)))
         return;
-    ZSTD_CCtx_setParameter(state->lib.zst_compress, ZSTD_c_jobSize, ZST_THREAD_JOB_SIZE);
+    /* refused only out of range: the library's own job size is then kept, which is as valid */
+    (void)ZSTD_CCtx_setParameter(state->lib.zst_compress, ZSTD_c_jobSize, ZST_THREAD_JOB_SIZE);
 }

@@ -178,12 +178,14 @@ lz4p_slot(Lz4Parallel *state, uint64_t seq)
     return &state->slots[seq % state->slot_count];
 }
 
-/* Compress one block into its out buffer with the frame's block header (raw when it does not shrink). */
+/* Compress one block into its out buffer with the frame's block header (raw when it does not shrink, or when there
+ * is no compression state: no memory for one). */
 static void
 lz4p_compress_block(int level, void *work_state, Lz4Block *block)
 {
     int capacity = LZ4_compressBound((int)LZ4P_BLOCK_SIZE);
-    int size = level >= LZ4HC_CLEVEL_MIN
+    int size = work_state == NULL ? 0
+               : level >= LZ4HC_CLEVEL_MIN
                    ? LZ4_compress_HC_extStateHC(work_state, (const char *)block->in, (char *)block->out + 4,
                                                 (int)block->in_size, capacity, level)
                    : LZ4_compress_fast_extState(work_state, (const char *)block->in, (char *)block->out + 4,
@@ -215,15 +217,7 @@ lz4p_worker(void *argument)
         Lz4Block *block = lz4p_slot(state, state->take_seq++);
         block->status = LZ4_BLOCK_BUSY;
         pthread_mutex_unlock(&state->mutex);
-        if (work_state != NULL) {
-            lz4p_compress_block(state->level, work_state, block);
-        } else { /* no memory for a compression state: store the block raw, still a valid frame */
-            memcpy(block->out + 4, block->in, block->in_size);
-            uint32_t header = (uint32_t)block->in_size | LZ4P_STORED_RAW;
-            for (int byte = 0; byte < 4; byte++)
-                block->out[byte] = (uint8_t)(header >> (8 * byte));
-            block->out_size = 4 + block->in_size;
-        }
+        lz4p_compress_block(state->level, work_state, block);
         pthread_mutex_lock(&state->mutex);
         block->status = LZ4_BLOCK_DONE;
         pthread_cond_broadcast(&state->done);
