@@ -264,7 +264,7 @@ for repo in 1 2; do
 done
 
 # --- 5. backup killed halfway -----------------------------------------------------------------------------------------
-pg_sql src "create table big as select g, md5(g::text) || md5((g*7)::text) as h from generate_series(1, 600000) g" >/dev/null
+pg_sql src "create table big as select g, md5(g::text) || md5((g*7)::text) as h from generate_series(1, 720000) g" >/dev/null
 before=$(run_pgbackrest "$CONF" --stanza=demo --repo=1 --output=json info | jq '.[0].backup | length')
 as_pg env TZ=UTC "$GAIAREST" --config="$CONF" --stanza=demo --repo=1 --type=full --compress-type=bz2 \
     --log-level-console=off backup >/dev/null 2>&1 &
@@ -298,6 +298,19 @@ grep -q "backup '$partial' cannot be resumed" "$W/gaia-backup.log" && tap_ok "th
     tap_not_ok "the partial backup is reported"
 [ ! -e "$W/repo1/backup/demo/$partial" ] && tap_ok "the partial directory is gone" || tap_not_ok "the partial directory is gone"
 restore_check "full after the kill" 1 "$LABEL"
+
+# --- 5b. files of 64 MiB or more: compressed on several threads (zstd jobs just above, lz4 blocks here) ------------------
+BIG_REL=$(pg_sql src "select pg_relation_filepath('big')")
+big_bytes=$(stat -c %s "$W/src/$BIG_REL")
+[ "$big_bytes" -ge $((64 * 1048576)) ] && tap_ok "table big is 64 MiB or more ($big_bytes bytes)" ||
+    tap_not_ok "table big is 64 MiB or more ($big_bytes bytes)"
+big_header() { od -An -tx1 -j4 -N2 "$W/repo1/backup/demo/$1/pg_data/$BIG_REL.$2" | tr -d ' '; }
+assert_eq "zst: the large file is one zstd frame" "28b52ffd" \
+    "$(od -An -tx1 -N4 "$W/repo1/backup/demo/$LABEL/pg_data/$BIG_REL.zst" | tr -d ' ')"
+gaia_backup "full lz4, process-max 1" 1 full --compress-type=lz4 --process-max=1
+assert_eq "lz4: independent 1 MiB blocks, no content checksum (the manifest holds the SHA-1)" "6060" \
+    "$(big_header "$LABEL" lz4)"
+restore_check "lz4 full with a large file" 1 "$LABEL"
 
 # --- 6. a corrupted page ----------------------------------------------------------------------------------------------
 pg_sql src "create table corrupt as select g, repeat('x', 200) as pad from generate_series(1, 5000) g" >/dev/null

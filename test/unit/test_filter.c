@@ -1,6 +1,7 @@
 /* Unit tests for the filter pipeline: digests, compression, encryption and the pipeline itself. */
 #include <check.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -464,7 +465,7 @@ START_TEST(test_lz4_parallel)
             if (sizes[s] > 2 * mib && c != 0)
                 continue;
             Buf packed = BUF_INIT, unpacked = BUF_INIT;
-            int result = filter_run(filter_lz4_parallel_new(levels[variant], workers[variant]), data, sizes[s],
+            int result = filter_run(filter_lz4_parallel_new(levels[variant], workers[variant], true), data, sizes[s],
                                     chunks[c] < 1 ? 1 : chunks[c], &packed);
             ck_assert_msg(result == 0, "size %zu: %s", sizes[s], err_message());
             decompress_ok(COMPRESS_LZ4, false, packed.data, packed.size, 65536, &unpacked);
@@ -483,7 +484,7 @@ START_TEST(test_lz4_parallel)
      * after the last block still holds a block in flight, which must not be taken for a last partial block. */
     for (size_t blocks = 3; blocks <= 8; blocks += 5) {
         Buf packed = BUF_INIT, unpacked = BUF_INIT;
-        ck_assert_int_eq(filter_run(filter_lz4_parallel_new(12, 1), data, blocks * mib, 1 << 18, &packed), 0);
+        ck_assert_int_eq(filter_run(filter_lz4_parallel_new(12, 1, true), data, blocks * mib, 1 << 18, &packed), 0);
         /* the frame holds exactly `blocks` blocks, none empty (a slot taken twice showed as an extra empty block) */
         size_t at = 7, found = 0;
         for (;;) {
@@ -507,7 +508,7 @@ START_TEST(test_lz4_parallel)
     }
     /* a flipped content byte is caught by the frame's content checksum */
     Buf packed = BUF_INIT, unpacked = BUF_INIT;
-    ck_assert_int_eq(filter_run(filter_lz4_parallel_new(1, 2), data, 3 * mib + 100, 1 << 18, &packed), 0);
+    ck_assert_int_eq(filter_run(filter_lz4_parallel_new(1, 2, true), data, 3 * mib + 100, 1 << 18, &packed), 0);
     /* the last block holds the last 100 (random) bytes stored raw, before the end mark and the checksum */
     ck_assert_uint_gt(packed.size, 8 + 100);
     packed.data[packed.size - 8 - 50] ^= 0x01;
@@ -517,7 +518,7 @@ START_TEST(test_lz4_parallel)
     buf_free(&packed);
     buf_free(&unpacked);
     /* freed before finish, with blocks in flight: no hang, no leak (sanitizer build) */
-    Filter *abandoned = filter_lz4_parallel_new(1, 2);
+    Filter *abandoned = filter_lz4_parallel_new(1, 2, true);
     Pipeline *pipeline = pipeline_new();
     pipeline_add(pipeline, abandoned);
     Buf partial = BUF_INIT;
@@ -536,7 +537,7 @@ START_TEST(test_zst_threads)
     uint8_t *data = data_make(size, 17);
     Buf packed = BUF_INIT, unpacked = BUF_INIT;
     Filter *threaded = filter_compress_new(COMPRESS_ZST, 3, false);
-    filter_compress_set_threads(threaded, 2);
+    filter_compress_set_threads(threaded, 2, COMPRESS_ZST_JOB_SIZE_SEGMENT);
     ck_assert_int_eq(filter_run(threaded, data, size, 1 << 18, &packed), 0);
     ck_assert_uint_lt(packed.size, size / 2);
     decompress_ok(COMPRESS_ZST, false, packed.data, packed.size, 65536, &unpacked);
@@ -547,12 +548,133 @@ START_TEST(test_zst_threads)
     buf_clear(&packed);
     buf_clear(&unpacked);
     Filter *gz = filter_compress_new(COMPRESS_GZ, 6, false);
-    filter_compress_set_threads(gz, 2);
+    filter_compress_set_threads(gz, 2, 0);
     ck_assert_int_eq(filter_run(gz, data, 100000, 4096, &packed), 0);
     decompress_ok(COMPRESS_GZ, false, packed.data, packed.size, 4096, &unpacked);
     ck_assert_uint_eq(unpacked.size, 100000);
     buf_free(&packed);
     buf_free(&unpacked);
+    free(data);
+}
+END_TEST
+
+/* Backup's lz4 frames (filter_compress_set_checksummed): independent 1 MiB blocks, no content checksum (FLG 0x60,
+ * BD 0x60), decoded by the LZ4F decompressor and by the lz4 tool; other types are unchanged by the call. */
+START_TEST(test_compress_checksummed)
+{
+    size_t size = (3 << 20) + 4321;
+    uint8_t *data = data_make(size, 41);
+    Buf packed = BUF_INIT, unpacked = BUF_INIT, plain = BUF_INIT;
+    Filter *lz4 = filter_compress_new(COMPRESS_LZ4, 1, false);
+    filter_compress_set_checksummed(lz4);
+    ck_assert_int_eq(filter_run(lz4, data, size, 65536, &packed), 0);
+    const uint8_t magic[] = {0x04, 0x22, 0x4d, 0x18};
+    ck_assert(memcmp(packed.data, magic, sizeof(magic)) == 0);
+    ck_assert_uint_eq(packed.data[4], 0x60); /* version 01, independent blocks, no content checksum */
+    ck_assert_uint_eq(packed.data[5], 0x60); /* 1 MiB maximum block */
+    /* the default frame is pgBackRest's: linked blocks with the content checksum (FLG 0x44, BD 0x40) */
+    compress_ok(COMPRESS_LZ4, 1, false, data, size, 65536, &plain);
+    ck_assert_uint_eq(plain.data[4], 0x44);
+    ck_assert_uint_eq(plain.data[5], 0x40);
+    decompress_ok(COMPRESS_LZ4, false, packed.data, packed.size, 10007, &unpacked);
+    ck_assert_uint_eq(unpacked.size, size);
+    ck_assert(memcmp(unpacked.data, data, size) == 0);
+    assert_tool_decodes("lz4 -q -dc", &packed, data, size);
+
+    /* the parallel compressor without the content checksum (backup's large files): the same frame layout */
+    Buf parallel = BUF_INIT;
+    ck_assert_int_eq(filter_run(filter_lz4_parallel_new(1, 2, false), data, size, 65536, &parallel), 0);
+    ck_assert(memcmp(parallel.data, packed.data, 6) == 0);
+    ck_assert_uint_eq(parallel.data[4] & 0x04, 0); /* no content checksum */
+    buf_clear(&unpacked);
+    decompress_ok(COMPRESS_LZ4, false, parallel.data, parallel.size, 10007, &unpacked);
+    ck_assert_uint_eq(unpacked.size, size);
+    ck_assert(memcmp(unpacked.data, data, size) == 0);
+    assert_tool_decodes("lz4 -q -dc", &parallel, data, size);
+    buf_free(&parallel);
+
+    /* zst: the same bytes with or without the call */
+    buf_clear(&packed);
+    buf_clear(&plain);
+    Filter *zst = filter_compress_new(COMPRESS_ZST, 3, false);
+    filter_compress_set_checksummed(zst);
+    ck_assert_int_eq(filter_run(zst, data, size, 65536, &packed), 0);
+    compress_ok(COMPRESS_ZST, 3, false, data, size, 65536, &plain);
+    ck_assert_uint_eq(packed.size, plain.size);
+    ck_assert(memcmp(packed.data, plain.data, plain.size) == 0);
+    buf_free(&packed);
+    buf_free(&unpacked);
+    buf_free(&plain);
+    free(data);
+}
+END_TEST
+
+/* Output of one compression per type in a thread that has used no compressor yet. */
+typedef struct FreshCompress {
+    CompressType type;
+    const uint8_t *data;
+    size_t size;
+    Buf out;
+    int result;
+} FreshCompress;
+
+static void *
+fresh_compress_thread(void *context)
+{
+    FreshCompress *fresh = context;
+    fresh->result = filter_run(filter_compress_new(fresh->type, compress_level_default(fresh->type), false),
+                               fresh->data, fresh->size, 65536, &fresh->out);
+    return NULL;
+}
+
+/* Contexts are reused from one stream to the next in a thread: after a stream abandoned half-way (compressor) or
+ * failed (decompressor), the next one gives exactly the bytes a fresh thread gives, and decodes. */
+START_TEST(test_compress_context_reuse)
+{
+    const CompressType types[] = {COMPRESS_LZ4, COMPRESS_ZST};
+    size_t size = (2 << 20) + 777;
+    uint8_t *data = data_make(size, 43);
+    for (size_t index = 0; index < sizeof(types) / sizeof(types[0]); index++) {
+        CompressType type = types[index];
+        FreshCompress fresh = {.type = type, .data = data, .size = size, .out = BUF_INIT};
+        pthread_t thread;
+        ck_assert_int_eq(pthread_create(&thread, NULL, fresh_compress_thread, &fresh), 0);
+        ck_assert_int_eq(pthread_join(thread, NULL), 0);
+        ck_assert_int_eq(fresh.result, 0);
+
+        /* abandon a compression half-way: its context goes back to this thread's cache */
+        Pipeline *abandoned = pipeline_new();
+        pipeline_add(abandoned, filter_compress_new(type, compress_level_default(type), false));
+        Buf partial = BUF_INIT;
+        for (size_t offset = 0; offset < size / 2; offset += 65536)
+            ck_assert_int_eq(pipeline_push(abandoned, data + offset, 65536, sink_buf, &partial), 0);
+        ck_assert_uint_gt(partial.size, 0); /* no finish: the frame stays open */
+        pipeline_free(abandoned);
+        buf_free(&partial);
+
+        Buf again = BUF_INIT;
+        compress_ok(type, compress_level_default(type), false, data, size, 65536, &again);
+        ck_assert_uint_eq(again.size, fresh.out.size);
+        ck_assert(memcmp(again.data, fresh.out.data, again.size) == 0);
+
+        /* a decompression that fails on a damaged stream, then a good one in the same thread */
+        Buf damaged = BUF_INIT, unpacked = BUF_INIT;
+        buf_append(&damaged, again.data, again.size / 2);
+        for (size_t offset = 64; offset < damaged.size; offset += 997)
+            damaged.data[offset] ^= 0x5a;
+        err_clear();
+        ck_assert_int_eq(filter_run(filter_decompress_new(type, false), damaged.data, damaged.size, 4096, &unpacked),
+                         -1);
+        err_clear();
+        buf_clear(&unpacked);
+        decompress_ok(type, false, again.data, again.size, 4096, &unpacked);
+        ck_assert_uint_eq(unpacked.size, size);
+        ck_assert(memcmp(unpacked.data, data, size) == 0);
+        buf_free(&damaged);
+        buf_free(&unpacked);
+        buf_free(&again);
+        buf_free(&fresh.out);
+    }
     free(data);
 }
 END_TEST
@@ -1100,6 +1222,8 @@ filter_suite(void)
     tcase_add_test(compress, test_lz4_parallel);
     tcase_add_test(compress, test_decompress_skip_checksum);
     tcase_add_test(compress, test_zst_threads);
+    tcase_add_test(compress, test_compress_checksummed);
+    tcase_add_test(compress, test_compress_context_reuse);
     tcase_add_loop_test(compress, test_decompress_bad_input, 0, COMPRESS_TYPES_COUNT);
     tcase_add_test(compress, test_decompress_raw_gz_is_zlib);
     tcase_add_loop_test(compress, test_decompress_memory_bounded, 0, COMPRESS_TYPES_COUNT);

@@ -658,6 +658,15 @@ backup_hash_threads(int64_t process_max)
     return cores > 0 && process_max > 0 && cores > process_max;
 }
 
+/* Threads for the compression of one large file: every core, so that the last large files, which otherwise keep one
+ * core busy while the others have run out of work, finish sooner (zst: libzstd's workers). */
+static unsigned
+backup_compress_threads(void)
+{
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    return cores > 1 ? (unsigned)(cores < 8 ? cores : 8) : 0;
+}
+
 /* A copy worker: the shared settings and, when the cores outnumber the workers, its own hashing thread. */
 typedef struct BackupWorker {
     const BackupFileShared *shared;
@@ -868,6 +877,7 @@ backup_job_new(BackupState *state, size_t index)
     job->repo_file = backup_repo_file(state, file->name);
     job->page_check = state->checksum_page && manifest_build_page_candidate(file->name, state->tablespace_dir);
     job->segment_no = manifest_build_segment_no(file->name);
+    job->size_hint = file->size;
     if (file->reference != NULL) {
         job->delta_check = true;
         memcpy(job->checksum, file->has_checksum ? file->checksum : MANIFEST_SHA1_EMPTY, sizeof(job->checksum));
@@ -1314,7 +1324,7 @@ backup_execute(BackupState *state)
 
     BackupFileShared shared = {state->repo.storage, state->compress_type, state->compress_level,
                                state->repo.cipher_type, state->manifest.cipher_pass, state->options->buffer_size,
-                               backup_hash_threads(state->options->process_max)};
+                               backup_hash_threads(state->options->process_max), backup_compress_threads()};
     TRY(backup_copy_files(state, &shared));
     backup_removed_files_drop(state);
     if (state->options->online) {

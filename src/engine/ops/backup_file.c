@@ -80,7 +80,18 @@ backup_pipeline_build(const BackupFileShared *shared, const BackupFileJob *job, 
     out->size = pipeline_add(out->pipeline, filter_size_new());
     bool transformed = false;
     if (shared->compress_type != COMPRESS_NONE) {
-        pipeline_add(out->pipeline, filter_compress_new(shared->compress_type, shared->compress_level, false));
+        /* the SHA-1 above is recorded in the manifest: no second checksum inside the lz4 frame */
+        bool threaded = job != NULL && shared->compress_threads > 1 && job->size_hint >= BACKUP_FILE_THREADED_SIZE;
+        Filter *compress;
+        if (threaded && shared->compress_type == COMPRESS_LZ4)
+            compress = filter_lz4_parallel_new(shared->compress_level, shared->compress_threads, false);
+        else {
+            compress = filter_compress_new(shared->compress_type, shared->compress_level, false);
+            filter_compress_set_checksummed(compress);
+            if (threaded)
+                filter_compress_set_threads(compress, shared->compress_threads, 0);
+        }
+        pipeline_add(out->pipeline, compress);
         transformed = true;
     }
     if (shared->cipher_type != CIPHER_NONE) {
@@ -130,6 +141,7 @@ backup_write_options(void)
     options.atomic = false;   /* backup files are written in place; the manifest says what is complete */
     options.sync_file = false; /* one syncfs() for the whole backup (backup.c) instead of one journal commit per file */
     options.sync_path = false;
+    options.writeback = true;  /* so that the final syncfs() finds little left to write */
     return options;
 }
 

@@ -29,7 +29,12 @@ typedef struct BackupFileShared {
     const char *cipher_pass;   /* the manifest subpass, NULL when not encrypted */
     size_t buffer_size;
     bool hash_threads;         /* each worker hashes data files on a thread of its own */
+    unsigned compress_threads; /* > 1: files of BACKUP_FILE_THREADED_SIZE or more are compressed on this many
+                                * threads (one frame, as a single thread writes it) */
 } BackupFileShared;
+
+/* Files at least this large (by their size in the manifest) may be compressed on several threads. */
+#define BACKUP_FILE_THREADED_SIZE ((uint64_t)64 << 20)
 
 typedef enum BackupFileStatus {
     BACKUP_FILE_COPIED,    /* written to the repository */
@@ -44,6 +49,7 @@ typedef struct BackupFileJob {
     char *repo_file;         /* repository path "backup/<stanza>/<label>/<name>[.<ext>]" (owned) */
     bool page_check;         /* verify page checksums */
     uint32_t segment_no;     /* relation segment (".N") for block numbers */
+    uint64_t size_hint;      /* its size when the manifest was built (the copy may find another) */
     bool delta_check;        /* compare with `checksum` first */
     char checksum[41];       /* delta: the prior's checksum; resume: the resumed manifest's */
     bool resume_check;       /* verify the copy already at repo_file against `checksum` and resume_size first */

@@ -2,6 +2,7 @@
 #include "storage/filter/compress.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -106,8 +107,6 @@ compress_level_check(CompressType type, int level)
 /***********************************************************************************************************************
  * Shared state and output helpers
  **********************************************************************************************************************/
-/* Bytes per zstd job when compression runs on worker threads: a 16 MiB segment makes 8 jobs. */
-#define ZST_THREAD_JOB_SIZE (2 << 20)
 
 typedef struct CompressState {
     CompressType type;
@@ -193,6 +192,60 @@ decompress_finish(Filter *filter, Buf *out)
     if (!((CompressState *)filter->state)->ended)
         return decompress_error_truncated(filter);
     return 0;
+}
+
+/***********************************************************************************************************************
+ * Per-thread context cache: a backup or restore worker goes through thousands of files, and a new lz4 or zstd
+ * context per file touches a fresh megabyte or more each time (its block buffer or workspace: about 260
+ * page faults per file). Each thread keeps the context of its last finished stream of each kind and the next
+ * stream of that kind starts from it (reset first). Freed when the thread exits; the main thread's stay
+ * reachable until the process ends.
+ **********************************************************************************************************************/
+typedef struct ContextCache {
+    LZ4F_cctx *lz4_compress;
+    LZ4F_dctx *lz4_decompress;
+    ZSTD_CCtx *zst_compress;
+    ZSTD_DCtx *zst_decompress;
+} ContextCache;
+
+static __thread ContextCache context_cache;
+static pthread_key_t context_cache_key;
+static pthread_once_t context_cache_once = PTHREAD_ONCE_INIT;
+
+static void
+context_cache_destroy(void *value)
+{
+    ContextCache *cache = value;
+    LZ4F_freeCompressionContext(cache->lz4_compress);
+    LZ4F_freeDecompressionContext(cache->lz4_decompress);
+    ZSTD_freeCCtx(cache->zst_compress);
+    ZSTD_freeDCtx(cache->zst_decompress);
+    memset(cache, 0, sizeof(*cache));
+}
+
+static void
+context_cache_key_create(void)
+{
+    (void)pthread_key_create(&context_cache_key, context_cache_destroy);
+}
+
+/* This thread's cache, with its destructor registered (a failed registration only means no free at thread exit). */
+static ContextCache *
+context_cache_get(void)
+{
+    (void)pthread_once(&context_cache_once, context_cache_key_create);
+    if (pthread_getspecific(context_cache_key) == NULL)
+        (void)pthread_setspecific(context_cache_key, &context_cache);
+    return &context_cache;
+}
+
+/* Take a cached context (the slot is emptied) or NULL. */
+static void *
+context_cache_take(void **slot)
+{
+    void *context = *slot;
+    *slot = NULL;
+    return context;
 }
 
 static CompressState *
@@ -408,7 +461,11 @@ static void
 lz4_compress_free_state(Filter *filter)
 {
     CompressState *state = filter->state;
-    LZ4F_freeCompressionContext(state->lib.lz4_compress);
+    ContextCache *cache = context_cache_get();
+    if (cache->lz4_compress == NULL)
+        cache->lz4_compress = state->lib.lz4_compress; /* compressBegin resets it for the next frame */
+    else
+        LZ4F_freeCompressionContext(state->lib.lz4_compress);
     free(state);
 }
 
@@ -452,7 +509,11 @@ static void
 lz4_decompress_free_state(Filter *filter)
 {
     CompressState *state = filter->state;
-    LZ4F_freeDecompressionContext(state->lib.lz4_decompress);
+    ContextCache *cache = context_cache_get();
+    if (cache->lz4_decompress == NULL && state->lib.lz4_decompress != NULL)
+        cache->lz4_decompress = state->lib.lz4_decompress;
+    else
+        LZ4F_freeDecompressionContext(state->lib.lz4_decompress);
     free(state);
 }
 
@@ -470,10 +531,13 @@ static Filter *
 lz4_compress_new(int level, bool raw)
 {
     CompressState *state = compress_state_new(COMPRESS_LZ4, raw);
-    /* Default preferences (64 KiB independent blocks, no content size) except the level and the checksum. */
+    /* Default preferences (64 KiB linked blocks, no content size) except the level and the checksum, as
+     * pgBackRest writes them (FLG 0x44); filter_compress_set_checksummed changes the blocks and the checksum. */
     state->lz4_prefs.compressionLevel = level;
     state->lz4_prefs.frameInfo.contentChecksumFlag = raw ? LZ4F_noContentChecksum : LZ4F_contentChecksumEnabled;
-    if (LZ4F_isError(LZ4F_createCompressionContext(&state->lib.lz4_compress, LZ4F_VERSION)))
+    state->lib.lz4_compress = context_cache_take((void **)&context_cache_get()->lz4_compress);
+    if (state->lib.lz4_compress == NULL &&
+        LZ4F_isError(LZ4F_createCompressionContext(&state->lib.lz4_compress, LZ4F_VERSION)))
         state->init_error = "LZ4F_createCompressionContext failed";
     return filter_new(&lz4_compress_ops, state);
 }
@@ -482,7 +546,10 @@ static Filter *
 lz4_decompress_new(bool raw)
 {
     CompressState *state = compress_state_new(COMPRESS_LZ4, raw);
-    if (LZ4F_isError(LZ4F_createDecompressionContext(&state->lib.lz4_decompress, LZ4F_VERSION)))
+    state->lib.lz4_decompress = context_cache_take((void **)&context_cache_get()->lz4_decompress);
+    if (state->lib.lz4_decompress != NULL)
+        LZ4F_resetDecompressionContext(state->lib.lz4_decompress);
+    else if (LZ4F_isError(LZ4F_createDecompressionContext(&state->lib.lz4_decompress, LZ4F_VERSION)))
         state->init_error = "LZ4F_createDecompressionContext failed";
     return filter_new(&lz4_decompress_ops, state);
 }
@@ -536,7 +603,11 @@ static void
 zst_compress_free_state(Filter *filter)
 {
     CompressState *state = filter->state;
-    ZSTD_freeCCtx(state->lib.zst_compress);
+    ContextCache *cache = context_cache_get();
+    if (cache->zst_compress == NULL)
+        cache->zst_compress = state->lib.zst_compress;
+    else
+        ZSTD_freeCCtx(state->lib.zst_compress);
     free(state);
 }
 
@@ -576,7 +647,11 @@ static void
 zst_decompress_free_state(Filter *filter)
 {
     CompressState *state = filter->state;
-    ZSTD_freeDCtx(state->lib.zst_decompress);
+    ContextCache *cache = context_cache_get();
+    if (cache->zst_decompress == NULL)
+        cache->zst_decompress = state->lib.zst_decompress;
+    else
+        ZSTD_freeDCtx(state->lib.zst_decompress);
     free(state);
 }
 
@@ -594,7 +669,11 @@ static Filter *
 zst_compress_new(int level)
 {
     CompressState *state = compress_state_new(COMPRESS_ZST, false);
-    state->lib.zst_compress = ZSTD_createCCtx();
+    state->lib.zst_compress = context_cache_take((void **)&context_cache_get()->zst_compress);
+    if (state->lib.zst_compress != NULL)
+        ZSTD_CCtx_reset(state->lib.zst_compress, ZSTD_reset_session_and_parameters);
+    else
+        state->lib.zst_compress = ZSTD_createCCtx();
     if (state->lib.zst_compress == NULL)
         state->init_error = "ZSTD_createCCtx failed";
     else if (ZSTD_isError(ZSTD_CCtx_setParameter(state->lib.zst_compress, ZSTD_c_compressionLevel, level)))
@@ -606,7 +685,11 @@ static Filter *
 zst_decompress_new(void)
 {
     CompressState *state = compress_state_new(COMPRESS_ZST, false);
-    state->lib.zst_decompress = ZSTD_createDCtx();
+    state->lib.zst_decompress = context_cache_take((void **)&context_cache_get()->zst_decompress);
+    if (state->lib.zst_decompress != NULL)
+        ZSTD_DCtx_reset(state->lib.zst_decompress, ZSTD_reset_session_and_parameters);
+    else
+        state->lib.zst_decompress = ZSTD_createDCtx();
     if (state->lib.zst_decompress == NULL)
         state->init_error = "ZSTD_createDCtx failed";
     return filter_new(&zst_decompress_ops, state);
@@ -816,7 +899,18 @@ filter_decompress_skip_checksum(Filter *filter)
 }
 
 void
-filter_compress_set_threads(Filter *filter, unsigned threads)
+filter_compress_set_checksummed(Filter *filter)
+{
+    CompressState *state = filter->state;
+    if (state->type != COMPRESS_LZ4)
+        return;
+    state->lz4_prefs.frameInfo.contentChecksumFlag = LZ4F_noContentChecksum;
+    state->lz4_prefs.frameInfo.blockMode = LZ4F_blockIndependent;
+    state->lz4_prefs.frameInfo.blockSizeID = LZ4F_max1MB;
+}
+
+void
+filter_compress_set_threads(Filter *filter, unsigned threads, size_t job_size)
 {
     CompressState *state = filter->state;
     if (state->type != COMPRESS_ZST || threads == 0 || state->init_error != NULL || state->lib.zst_compress == NULL)
@@ -825,5 +919,6 @@ filter_compress_set_threads(Filter *filter, unsigned threads)
     if (ZSTD_isError(ZSTD_CCtx_setParameter(state->lib.zst_compress, ZSTD_c_nbWorkers, (int)threads)))
         return;
     /* refused only out of range: the library's own job size is then kept, which is as valid */
-    (void)ZSTD_CCtx_setParameter(state->lib.zst_compress, ZSTD_c_jobSize, ZST_THREAD_JOB_SIZE);
+    if (job_size > 0 && job_size <= INT_MAX)
+        (void)ZSTD_CCtx_setParameter(state->lib.zst_compress, ZSTD_c_jobSize, (int)job_size);
 }

@@ -168,6 +168,7 @@ typedef struct Lz4Parallel {
     pthread_t workers[LZ4P_WORKERS_MAX];
     unsigned worker_count;
     Xxh32 content;
+    bool content_checksum;  /* the frame ends with the XXH32 of the content */
     bool header_written;
     bool init_failed;
 } Lz4Parallel;
@@ -263,10 +264,12 @@ lz4p_emit(Lz4Parallel *state, uint64_t until, bool wait, Buf *out)
 }
 
 static void
-lz4p_header(Buf *out)
+lz4p_header(bool content_checksum, Buf *out)
 {
     uint8_t header[7] = {0x04, 0x22, 0x4D, 0x18}; /* magic 0x184D2204, little-endian */
-    header[4] = 0x40 | 0x20 | 0x04;               /* version 01, independent blocks, content checksum */
+    header[4] = 0x40 | 0x20;                      /* version 01, independent blocks */
+    if (content_checksum)
+        header[4] |= 0x04;
     header[5] = LZ4P_BLOCK_SIZE_ID << 4;
     header[6] = (uint8_t)(xxh32_once(header + 4, 2) >> 8);
     buf_append(out, header, sizeof(header));
@@ -279,10 +282,11 @@ lz4p_process(Filter *filter, const uint8_t *in, size_t in_size, Buf *out)
     if (state->init_failed)
         return err_set(ERR_KERNEL, "unable to start the lz4 compression threads");
     if (!state->header_written) {
-        lz4p_header(out);
+        lz4p_header(state->content_checksum, out);
         state->header_written = true;
     }
-    xxh32_update(&state->content, in, in_size);
+    if (state->content_checksum)
+        xxh32_update(&state->content, in, in_size);
     while (in_size > 0) {
         /* a new block: its slot must have been written out first (it held the block slot_count blocks back) */
         if (state->fill_size == 0 && state->fill_seq >= state->slot_count)
@@ -310,7 +314,7 @@ lz4p_finish(Filter *filter, Buf *out)
     if (state->init_failed)
         return err_set(ERR_KERNEL, "unable to start the lz4 compression threads");
     if (!state->header_written) {
-        lz4p_header(out);
+        lz4p_header(state->content_checksum, out);
         state->header_written = true;
     }
     /* only a block that holds bytes is queued: the slot of an empty one may still hold an earlier block */
@@ -319,11 +323,13 @@ lz4p_finish(Filter *filter, Buf *out)
         state->fill_size = 0;
     }
     lz4p_emit(state, state->fill_seq, true, out);
-    uint32_t checksum = xxh32_digest(&state->content);
     uint8_t trailer[8] = {0, 0, 0, 0}; /* end mark, then the content checksum */
-    for (int byte = 0; byte < 4; byte++)
-        trailer[4 + byte] = (uint8_t)(checksum >> (8 * byte));
-    buf_append(out, trailer, sizeof(trailer));
+    if (state->content_checksum) {
+        uint32_t checksum = xxh32_digest(&state->content);
+        for (int byte = 0; byte < 4; byte++)
+            trailer[4 + byte] = (uint8_t)(checksum >> (8 * byte));
+    }
+    buf_append(out, trailer, state->content_checksum ? 8 : 4);
     return 0;
 }
 
@@ -354,10 +360,11 @@ static const FilterOps lz4_parallel_ops = {
 };
 
 Filter *
-filter_lz4_parallel_new(int level, unsigned workers)
+filter_lz4_parallel_new(int level, unsigned workers, bool content_checksum)
 {
     Lz4Parallel *state = mem_calloc(1, sizeof(Lz4Parallel));
     state->level = level;
+    state->content_checksum = content_checksum;
     pthread_mutex_init(&state->mutex, NULL);
     pthread_cond_init(&state->queued, NULL);
     pthread_cond_init(&state->done, NULL);
