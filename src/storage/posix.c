@@ -602,10 +602,28 @@ typedef struct PosixWrite {
     bool committed;      /* close() succeeded (or the temp file was renamed) */
     bool sync_file;
     bool sync_path;
+    bool writeback;      /* start writeback every POSIX_WRITEBACK_STEP bytes and at close */
+    off_t written;       /* bytes written so far */
+    off_t writeback_done; /* bytes whose writeback was started */
     char *user;          /* owned copies of the options */
     char *group;
     int64_t mtime;
 } PosixWrite;
+
+/* Writeback is started in steps of this size (and for the rest at close). */
+#define POSIX_WRITEBACK_STEP ((off_t)8 * 1024 * 1024)
+
+/* Ask the kernel to start writing what was written since the last call, without waiting for it. Advisory: a file
+ * system that refuses it (EINVAL, ENOSYS, ESPIPE) only loses the head start, so errors are ignored. */
+static void
+posix_writeback_start(PosixWrite *state)
+{
+    if (state->written > state->writeback_done) {
+        (void)sync_file_range(state->fd, state->writeback_done, state->written - state->writeback_done,
+                              SYNC_FILE_RANGE_WRITE);
+        state->writeback_done = state->written;
+    }
+}
 
 static int
 posix_write(StorageWrite *writer, const uint8_t *data, size_t size)
@@ -624,7 +642,10 @@ posix_write(StorageWrite *writer, const uint8_t *data, size_t size)
             return err_set_errno(ERR_FILE_WRITE, ENOSPC, "unable to write '%s'", name);
         data += written;
         size -= (size_t)written;
+        state->written += written;
     }
+    if (state->writeback && state->written - state->writeback_done >= POSIX_WRITEBACK_STEP)
+        posix_writeback_start(state);
     return 0;
 }
 
@@ -665,6 +686,8 @@ posix_write_close(StorageWrite *writer)
     TRY(posix_write_apply_attributes(state, name));
     if (state->sync_file && fsync(state->fd) != 0 && errno != EINVAL) /* EINVAL: special files cannot sync */
         return err_set_errno(ERR_FILE_SYNC, errno, "unable to sync file '%s'", name);
+    if (state->writeback && !state->sync_file)
+        posix_writeback_start(state);
 
     int fd = state->fd;
     state->fd = -1;
@@ -783,6 +806,7 @@ posix_open_write(Storage *storage, const char *path, const StorageWriteOptions *
         .committed = false,
         .sync_file = options->sync_file,
         .sync_path = options->sync_path,
+        .writeback = options->writeback,
         .user = options->user != NULL ? mem_strdup(options->user) : NULL,
         .group = options->group != NULL ? mem_strdup(options->group) : NULL,
         .mtime = options->mtime,

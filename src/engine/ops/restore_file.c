@@ -148,6 +148,7 @@ restore_file_copy(const RestoreFileSettings *settings, Storage *repo, Storage *p
     StorageWriteOptions options = storage_write_options_default();
     options.sync_file = false;
     options.sync_path = false;
+    options.writeback = true; /* made durable by the final syncfs(): start writing now */
     options.mode_file = job->mode;
     options.mtime = job->mtime;
     StorageWrite *write = NULL;
