@@ -67,9 +67,9 @@ typedef struct StorageWriteOptions {
     bool atomic;       /* default true: write a temp name and rename when closed */
     bool sync_file;    /* default true: fsync the file before close */
     bool sync_path;    /* default true: fsync the parent directory after rename (posix) */
-    bool writeback;    /* default false; with sync_file false: start writing the data to disk as it is written
-                        * (posix: sync_file_range without waiting), for a caller that makes many files durable at
-                        * once later (syncfs), so that little is left to write then */
+    bool writeback;    /* default false: start writing the data to disk as it is written (posix: sync_file_range
+                        * every MiB without waiting), so that little is left for the fsync at close (sync_file) or
+                        * for a caller that makes many files durable at once later (syncfs) */
     bool create_path;  /* default true: create missing parent directories */
     mode_t mode_file;  /* default 0640 */
     mode_t mode_path;  /* default 0750 */

@@ -206,6 +206,17 @@ START_TEST(test_hash_vectors)
     ck_assert_str_eq(hex, "a9993e364706816aba3e25717850c26c9cd0d89d");
     hash_hex(HASH_SHA256, "", 0, hex);
     ck_assert_str_eq(hex, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+
+    /* the stream outside a pipeline (info files): FIPS 180 two-block vector, fed in three pieces */
+    const char *two_blocks = "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq";
+    Sha1Stream *stream = sha1_stream_new();
+    sha1_stream_update(stream, two_blocks, 5);
+    sha1_stream_update(stream, two_blocks + 5, 0);
+    sha1_stream_update(stream, two_blocks + 5, strlen(two_blocks) - 5);
+    sha1_stream_finish(stream, hex);
+    ck_assert_str_eq(hex, "84983e441c3bd26ebaae4aa1f95129e5e54670f1");
+    sha1_stream_free(sha1_stream_new()); /* abandoned unfinished: freed (the leak check of ASAN builds) */
+    sha1_stream_free(NULL);
 }
 END_TEST
 

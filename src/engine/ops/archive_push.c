@@ -212,8 +212,10 @@ push_segment_store(const PushSegment *push, StorageRead *read, HashThread *hashe
                    size_t first_size)
 {
     char *temp_path = layout_wal_path(push->options->stanza, push->archive_id, push->wal_file);
+    StorageWriteOptions options = storage_write_options_default();
+    options.writeback = true; /* the disk starts on the first megabytes while the rest is compressed: less to sync */
     StorageWrite *write = NULL;
-    int result = storage_open_write(push->repo->storage, temp_path, NULL, &write);
+    int result = storage_open_write(push->repo->storage, temp_path, &options, &write);
     free(temp_path);
     TRY(result);
 

@@ -11,28 +11,27 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "storage/filter/hash.h"
 
 /* --- checksum: SHA-1 over {"section":{"key":value,...},...} built from the raw text in file order --- */
 
 typedef struct InfoChecksum {
-    EVP_MD_CTX *sha;
+    Sha1Stream *sha;
     char *section; /* section of the previous hashed entry, NULL before the first */
 } InfoChecksum;
 
 static void
 info_checksum_init(InfoChecksum *checksum)
 {
-    checksum->sha = EVP_MD_CTX_new();
-    if (checksum->sha == NULL || EVP_DigestInit_ex(checksum->sha, EVP_sha1(), NULL) != 1)
-        abort(); /* only fails when out of memory */
-    EVP_DigestUpdate(checksum->sha, "{", 1);
+    checksum->sha = sha1_stream_new();
+    sha1_stream_update(checksum->sha, "{", 1);
     checksum->section = NULL;
 }
 
 static void
 info_checksum_feed(InfoChecksum *checksum, const void *data, size_t size)
 {
-    EVP_DigestUpdate(checksum->sha, data, size);
+    sha1_stream_update(checksum->sha, data, size);
 }
 
 static void
@@ -62,13 +61,8 @@ info_checksum_entry(InfoChecksum *checksum, const char *section, const char *key
 static void
 info_checksum_finish(InfoChecksum *checksum, char *hex)
 {
-    unsigned char digest[EVP_MAX_MD_SIZE];
-    unsigned int length = 0;
     info_checksum_feed(checksum, "}}", 2);
-    EVP_DigestFinal_ex(checksum->sha, digest, &length);
-    for (unsigned int i = 0; i < length; i++)
-        snprintf(hex + i * 2, 3, "%02x", digest[i]);
-    EVP_MD_CTX_free(checksum->sha);
+    sha1_stream_finish(checksum->sha, hex);
     checksum->sha = NULL;
     free(checksum->section);
     checksum->section = NULL;
@@ -77,7 +71,7 @@ info_checksum_finish(InfoChecksum *checksum, char *hex)
 static void
 info_checksum_discard(InfoChecksum *checksum)
 {
-    EVP_MD_CTX_free(checksum->sha);
+    sha1_stream_free(checksum->sha);
     checksum->sha = NULL;
     free(checksum->section);
     checksum->section = NULL;
