@@ -548,7 +548,7 @@ START_TEST(test_zst_threads)
     uint8_t *data = data_make(size, 17);
     Buf packed = BUF_INIT, unpacked = BUF_INIT;
     Filter *threaded = filter_compress_new(COMPRESS_ZST, 3, false);
-    filter_compress_set_threads(threaded, 2, COMPRESS_ZST_JOB_SIZE_SEGMENT);
+    filter_compress_set_threads(threaded, 2);
     ck_assert_int_eq(filter_run(threaded, data, size, 1 << 18, &packed), 0);
     ck_assert_uint_lt(packed.size, size / 2);
     decompress_ok(COMPRESS_ZST, false, packed.data, packed.size, 65536, &unpacked);
@@ -559,7 +559,7 @@ START_TEST(test_zst_threads)
     buf_clear(&packed);
     buf_clear(&unpacked);
     Filter *gz = filter_compress_new(COMPRESS_GZ, 6, false);
-    filter_compress_set_threads(gz, 2, 0);
+    filter_compress_set_threads(gz, 2);
     ck_assert_int_eq(filter_run(gz, data, 100000, 4096, &packed), 0);
     decompress_ok(COMPRESS_GZ, false, packed.data, packed.size, 4096, &unpacked);
     ck_assert_uint_eq(unpacked.size, 100000);

@@ -179,7 +179,7 @@ push_pipeline_new(const PushSegment *push)
     else if (push->options->compress_type != COMPRESS_NONE)
         filter_compress_set_threads(pipeline_add(pipeline, filter_compress_new(push->options->compress_type,
                                                                                push->options->compress_level, false)),
-                                    push->options->compress_threads, COMPRESS_ZST_JOB_SIZE_SEGMENT);
+                                    push->options->compress_threads);
     if (push->info->cipher_pass != NULL)
         pipeline_add(pipeline, filter_cipher_new(CIPHER_ENCRYPT, push->info->cipher_pass,
                                                  strlen(push->info->cipher_pass), false));

@@ -89,7 +89,7 @@ backup_pipeline_build(const BackupFileShared *shared, const BackupFileJob *job, 
             compress = filter_compress_new(shared->compress_type, shared->compress_level, false);
             filter_compress_set_checksummed(compress);
             if (threaded)
-                filter_compress_set_threads(compress, shared->compress_threads, 0);
+                filter_compress_set_threads(compress, shared->compress_threads);
         }
         pipeline_add(out->pipeline, compress);
         transformed = true;

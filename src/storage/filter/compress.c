@@ -107,6 +107,8 @@ compress_level_check(CompressType type, int level)
 /***********************************************************************************************************************
  * Shared state and output helpers
  **********************************************************************************************************************/
+/* Bytes per zstd job when compression runs on worker threads (see filter_compress_set_threads). */
+#define ZST_THREAD_JOB_SIZE (2 << 20)
 
 typedef struct CompressState {
     CompressType type;
@@ -114,6 +116,7 @@ typedef struct CompressState {
     bool started;          /* lz4 compress: the frame header was written */
     bool ended;            /* decompress: the end of the stream was reached */
     bool skip_checksum;    /* lz4 decompress: the caller verifies the content itself */
+    bool threaded;         /* zst compress on libzstd's threads: its buffers are not kept in the context cache */
     const char *init_error; /* set when the library could not be initialised: every call then fails */
     union {
         z_stream zlib;
@@ -604,7 +607,7 @@ zst_compress_free_state(Filter *filter)
 {
     CompressState *state = filter->state;
     ContextCache *cache = context_cache_get();
-    if (cache->zst_compress == NULL)
+    if (cache->zst_compress == NULL && !state->threaded)
         cache->zst_compress = state->lib.zst_compress;
     else
         ZSTD_freeCCtx(state->lib.zst_compress);
@@ -910,7 +913,7 @@ filter_compress_set_checksummed(Filter *filter)
 }
 
 void
-filter_compress_set_threads(Filter *filter, unsigned threads, size_t job_size)
+filter_compress_set_threads(Filter *filter, unsigned threads)
 {
     CompressState *state = filter->state;
     if (state->type != COMPRESS_ZST || threads == 0 || state->init_error != NULL || state->lib.zst_compress == NULL)
@@ -919,6 +922,6 @@ filter_compress_set_threads(Filter *filter, unsigned threads, size_t job_size)
     if (ZSTD_isError(ZSTD_CCtx_setParameter(state->lib.zst_compress, ZSTD_c_nbWorkers, (int)threads)))
         return;
     /* refused only out of range: the library's own job size is then kept, which is as valid */
-    if (job_size > 0 && job_size <= INT_MAX)
-        (void)ZSTD_CCtx_setParameter(state->lib.zst_compress, ZSTD_c_jobSize, (int)job_size);
+    state->threaded = true;
+    (void)ZSTD_CCtx_setParameter(state->lib.zst_compress, ZSTD_c_jobSize, ZST_THREAD_JOB_SIZE);
 }

@@ -57,12 +57,9 @@ Filter *filter_lz4_parallel_new(int level, unsigned workers, bool content_checks
 
 /* Let a zst compressor (from filter_compress_new, before any data) run on `threads` worker threads of libzstd
  * while the caller feeds it: the same zstd frame format, for one large file at a time (archive-push, large backup
- * files). `job_size`: bytes per job, 0 for libzstd's default (4 windows: 8 MiB at level 3, where threads cost no
- * more CPU than one; smaller jobs spread a 16 MiB segment wider at some cost). Other types, or a libzstd without
- * threads: no effect. */
-void filter_compress_set_threads(Filter *filter, unsigned threads, size_t job_size);
-
-/* The zstd job size for one 16 MiB WAL segment: 8 jobs. */
-#define COMPRESS_ZST_JOB_SIZE_SEGMENT ((size_t)2 << 20)
+ * files). Jobs of 2 MiB: a 16 MiB segment makes 8, and the buffers of a context stay near 20 MiB with two threads
+ * (libzstd's default, 4 windows = 8 MiB at level 3, needed three times that for no CPU saved). Other types, or a
+ * libzstd without threads: no effect. */
+void filter_compress_set_threads(Filter *filter, unsigned threads);
 
 #endif
