@@ -452,6 +452,18 @@ assert_tool_decodes(const char *decode, const Buf *packed, const uint8_t *data, 
     free(unpacked_path);
 }
 
+/* `packed` decodes to data[0..size) with this program's decompressor and with the type's command-line tool. */
+static void
+assert_decodes(CompressType type, const Buf *packed, const uint8_t *data, size_t size)
+{
+    Buf unpacked = BUF_INIT;
+    decompress_ok(type, false, packed->data, packed->size, 10007, &unpacked);
+    ck_assert_uint_eq(unpacked.size, size);
+    ck_assert(memcmp(unpacked.data, data, size) == 0);
+    buf_free(&unpacked);
+    assert_tool_decodes(type == COMPRESS_ZST ? "zstd -q -dc" : "lz4 -q -dc", packed, data, size);
+}
+
 /* The parallel lz4 compressor: any size (empty, one byte, exact and split 1 MiB blocks, many blocks with the ring
  * wrapping), any push size, incompressible blocks stored raw, the fast and the HC levels, 1 to 4 workers: the
  * frame decodes with the LZ4F decompressor (header and content checksums verified) and with the lz4 tool. */
@@ -551,10 +563,7 @@ START_TEST(test_zst_threads)
     filter_compress_set_threads(threaded, 2);
     ck_assert_int_eq(filter_run(threaded, data, size, 1 << 18, &packed), 0);
     ck_assert_uint_lt(packed.size, size / 2);
-    decompress_ok(COMPRESS_ZST, false, packed.data, packed.size, 65536, &unpacked);
-    ck_assert_uint_eq(unpacked.size, size);
-    ck_assert(memcmp(unpacked.data, data, size) == 0);
-    assert_tool_decodes("zstd -q -dc", &packed, data, size);
+    assert_decodes(COMPRESS_ZST, &packed, data, size);
     /* gz ignores it */
     buf_clear(&packed);
     buf_clear(&unpacked);
@@ -575,7 +584,7 @@ START_TEST(test_compress_checksummed)
 {
     size_t size = (3 << 20) + 4321;
     uint8_t *data = data_make(size, 41);
-    Buf packed = BUF_INIT, unpacked = BUF_INIT, plain = BUF_INIT;
+    Buf packed = BUF_INIT, plain = BUF_INIT;
     Filter *lz4 = filter_compress_new(COMPRESS_LZ4, 1, false);
     filter_compress_set_checksummed(lz4);
     ck_assert_int_eq(filter_run(lz4, data, size, 65536, &packed), 0);
@@ -587,21 +596,14 @@ START_TEST(test_compress_checksummed)
     compress_ok(COMPRESS_LZ4, 1, false, data, size, 65536, &plain);
     ck_assert_uint_eq(plain.data[4], 0x44);
     ck_assert_uint_eq(plain.data[5], 0x40);
-    decompress_ok(COMPRESS_LZ4, false, packed.data, packed.size, 10007, &unpacked);
-    ck_assert_uint_eq(unpacked.size, size);
-    ck_assert(memcmp(unpacked.data, data, size) == 0);
-    assert_tool_decodes("lz4 -q -dc", &packed, data, size);
+    assert_decodes(COMPRESS_LZ4, &packed, data, size);
 
     /* the parallel compressor without the content checksum (backup's large files): the same frame layout */
     Buf parallel = BUF_INIT;
     ck_assert_int_eq(filter_run(filter_lz4_parallel_new(1, 2, false), data, size, 65536, &parallel), 0);
     ck_assert(memcmp(parallel.data, packed.data, 6) == 0);
     ck_assert_uint_eq(parallel.data[4] & 0x04, 0); /* no content checksum */
-    buf_clear(&unpacked);
-    decompress_ok(COMPRESS_LZ4, false, parallel.data, parallel.size, 10007, &unpacked);
-    ck_assert_uint_eq(unpacked.size, size);
-    ck_assert(memcmp(unpacked.data, data, size) == 0);
-    assert_tool_decodes("lz4 -q -dc", &parallel, data, size);
+    assert_decodes(COMPRESS_LZ4, &parallel, data, size);
     buf_free(&parallel);
 
     /* zst: the same bytes with or without the call */
@@ -614,7 +616,6 @@ START_TEST(test_compress_checksummed)
     ck_assert_uint_eq(packed.size, plain.size);
     ck_assert(memcmp(packed.data, plain.data, plain.size) == 0);
     buf_free(&packed);
-    buf_free(&unpacked);
     buf_free(&plain);
     free(data);
 }
