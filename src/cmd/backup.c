@@ -92,6 +92,11 @@ cmd_backup(void)
     if (cfg_bool_idx(OPT_REPO_HARDLINK, repo) || cfg_bool_idx(OPT_REPO_BUNDLE, repo) || cfg_bool_idx(OPT_REPO_BLOCK, repo))
         return err_set(ERR_FEATURE_NOT_SUPPORTED, "repo hardlink, bundle and block options are not supported by "
                        "gaiarest backup yet");
+    /* refused rather than ignored: a backup taken from the primary instead would load the host it was meant to spare */
+    if (cfg_bool(OPT_BACKUP_STANDBY)) {
+        err_set(ERR_FEATURE_NOT_SUPPORTED, "option 'backup-standby' is not supported by gaiarest backup yet");
+        return err_hint("take the backup from the primary (backup-standby=n).");
+    }
     options.online = cfg_bool(OPT_ONLINE);
     options.force = cfg_bool(OPT_FORCE);
     char *annotation = backup_annotation_json();

@@ -312,6 +312,18 @@ assert_eq "lz4: independent 1 MiB blocks, no content checksum (the manifest hold
     "$(big_header "$LABEL" lz4)"
 restore_check "lz4 full with a large file" 1 "$LABEL"
 
+# --- 5c. options gaiarest backup does not implement are refused, the repository untouched ----------------------------
+before=$(run_pgbackrest "$CONF" --stanza=demo --repo=1 --output=json info | jq '.[0].backup | length')
+for option in --repo1-bundle --backup-standby; do
+    rc=0
+    run_gaiarest "$CONF" --stanza=demo --repo=1 --type=full "$option" backup >"$W/refused.log" 2>&1 || rc=$?
+    assert_status "backup $option refused (FeatureNotSupportedError)" 67 $rc
+    grep -q "ERROR: \[067\]: .*not supported by gaiarest backup yet" "$W/refused.log" &&
+        tap_ok "backup $option: the message says so" || { tap_not_ok "backup $option: the message says so"; tap_diag <"$W/refused.log"; }
+done
+assert_eq "no backup added by the refused commands" "$before" \
+    "$(run_pgbackrest "$CONF" --stanza=demo --repo=1 --output=json info | jq '.[0].backup | length')"
+
 # --- 6. a corrupted page ----------------------------------------------------------------------------------------------
 pg_sql src "create table corrupt as select g, repeat('x', 200) as pad from generate_series(1, 5000) g" >/dev/null
 pg_sql src "checkpoint" >/dev/null
