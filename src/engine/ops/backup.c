@@ -648,7 +648,6 @@ typedef struct BackupBatch {
     size_t count;
 } BackupBatch;
 
-/* Run every job of a batch in turn (a PoolJobRun); stops at the first failure. */
 /* Whether each copy worker hashes on a thread of its own: when the cores outnumber the workers (process-max 1 on
  * two cores), the SHA-1 of the data files runs beside page checks and compression instead of after them. */
 static bool
@@ -697,6 +696,7 @@ backup_worker_free(void *context)
     free(worker);
 }
 
+/* Run every job of a batch in turn (a PoolJobRun); stops at the first failure. */
 static int
 backup_batch_run(void *context, void *batch_pointer)
 {
