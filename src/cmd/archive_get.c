@@ -200,10 +200,14 @@ get_async_wait(GetAsync *get, const char *wal_file, const char *destination)
         int code = 0;
         char *message = NULL;
         TRY(archive_status_read(get->options.spool_dir, wal_file, &status, &code, &message));
-        if (status == ARCHIVE_STATUS_OK) { /* in no repository: report it once, look again next time */
+        if (status == ARCHIVE_STATUS_OK) { /* in no repository */
             if (message != NULL)
                 LOG_WARN("%s", message);
             free(message);
+            /* archive-missing-retry=y: report it once and look again next time; n: the answer stands until the
+             * spool is emptied (restore does it), so that PostgreSQL sees the end of the archive and streams */
+            if (!cfg_bool(OPT_ARCHIVE_MISSING_RETRY))
+                return 0;
             char *path = archive_status_path(get->options.spool_dir, wal_file, true);
             int result = storage_remove(get->local, path, false);
             free(path);

@@ -7,12 +7,12 @@
 #   - an unwritable repository: the calls fail, PostgreSQL keeps the .ready segments and counts failures; once the
 #     repository is writable again every one of them arrives;
 #   - async archive-get prefetches the following segments into the spool, returns the right bytes, exits 1 for a
-#     missing segment;
+#     missing segment; archive-missing-retry=n keeps that answer, y looks again;
 #   - stock pgBackRest's async archive-push into a repository, read back by gaiarest's async archive-get.
 . "$(dirname "$0")/lib.sh"
 
 lib_init
-tap_plan 23
+tap_plan 28
 
 CONF="$GAIA_TMP/async.conf"
 REPO="$GAIA_TMP/repo"
@@ -209,6 +209,31 @@ status=$?
 [ $status = 1 ] && grep -q "unable to find 0000000100000000000003F0 in the archive asynchronously" <<<"$out" &&
     [ ! -e "$GAIA_TMP/get/missing" ] && tap_ok "a missing segment: exit 1 and no file" ||
     tap_not_ok "missing segment: exit $status: $out"
+
+# archive-missing-retry: the segment PostgreSQL writes now is not archived yet. With n the "missing" answer stays in
+# the spool and stands after the segment reaches the archive; with y (the default) it is reported once, then the
+# next call looks again and finds it.
+FUTURE=$(pg_sql pg "select pg_walfile_name(pg_current_wal_lsn())")
+get_future() { # get_future OUT [ARGS...]: exit status of an async get of $FUTURE into $GAIA_TMP/get/OUT
+    local out=$1 rc=0
+    shift
+    run_gaiarest "$CONF" --stanza=demo "$@" archive-get "$FUTURE" "$GAIA_TMP/get/$out" >/dev/null 2>&1 || rc=$?
+    wait_unlocked
+    echo $rc
+}
+assert_eq "missing-retry=n: $FUTURE not archived yet, exit 1" 1 "$(get_future f1 --no-archive-missing-retry)"
+[ -e "$IN/$FUTURE.ok" ] && tap_ok "missing-retry=n: the missing answer stays in the spool" ||
+    tap_not_ok "missing-retry=n: the missing answer stays in the spool"
+pg_sql pg "insert into t values (-1); select pg_switch_wal()" >/dev/null
+wait_archived "$FUTURE" >/dev/null
+assert_eq "missing-retry=n: still missing once archived (the spool's answer stands)" 1 \
+    "$(get_future f2 --no-archive-missing-retry)"
+assert_eq "missing-retry=y: the answer is reported once more and dropped" 1 "$(get_future f3)"
+status=$(get_future f4)
+run_pgbackrest "$CONF" --stanza=demo --no-archive-async archive-get "$FUTURE" "$GAIA_TMP/get/f4-stock" >/dev/null 2>&1
+[ "$status" = 0 ] && cmp -s "$GAIA_TMP/get/f4" "$GAIA_TMP/get/f4-stock" &&
+    tap_ok "missing-retry=y: the next call finds $FUTURE, byte-identical" ||
+    tap_not_ok "missing-retry=y: the next call finds $FUTURE (exit $status)"
 
 # ---------------------------------------------------------------------------------------------------------------------
 # 5. stock async archive-push into another repository, gaiarest async archive-get from it

@@ -132,8 +132,12 @@ restore_and_check() {
     N=$((N + 1))
     dir="$T/r$N"
     as_pg mkdir -p "$dir" "$T/r$N-ts"
+    # the stanza's archive spool belongs to the cluster being replaced: restore empties it (other stanzas' stay)
+    as_pg mkdir -p "$T/spool/archive/demo/in" "$T/spool/archive/demo/out" "$T/spool/archive/other/in"
+    as_pg touch "$T/spool/archive/demo/in/000000010000000000000099" "$T/spool/archive/demo/in/000000010000000000000098.ok" \
+        "$T/spool/archive/demo/out/000000010000000000000097.ok" "$T/spool/archive/other/in/000000010000000000000099"
     run_gaiarest "$CONF" --stanza=demo --repo="$repo" --set="$label" --pg1-path="$dir" --process-max=2 \
-        --tablespace-map=ts1="$T/r$N-ts" --type=immediate --target-action=promote \
+        --spool-path="$T/spool" --tablespace-map=ts1="$T/r$N-ts" --type=immediate --target-action=promote \
         --recovery-option="restore_command=$(stock_restore_command "$repo" "$dir")" --log-level-console=info restore \
         >"$T/r$N.restore.log" 2>&1 || rc=$?
     if [ $rc != 0 ]; then
@@ -141,6 +145,9 @@ restore_and_check() {
         tail -20 "$T/r$N.restore.log" | tap_diag
         return
     fi
+    [ ! -e "$T/spool/archive/demo" ] && [ -e "$T/spool/archive/other/in/000000010000000000000099" ] &&
+        tap_ok "restore repo$repo $label: the stanza's archive spool was emptied, not the other's" ||
+        tap_not_ok "restore repo$repo $label: the stanza's archive spool was emptied, not the other's"
     if ! pg_start_restored "r$N" "$dir"; then
         tap_not_ok "restore repo$repo $label: restored cluster starts"
         return

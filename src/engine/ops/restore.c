@@ -1254,6 +1254,26 @@ restore_settings_init(Restore *restore)
     restore->default_gid = stat(restore->pg_path, &st) == 0 ? st.st_gid : getegid();
 }
 
+/* The stanza's archive spool (<spool-path>/archive/<stanza>: async push acknowledgements and the prefetched WAL
+ * queue) belongs to the cluster being replaced: removed, as pgBackRest's restore does, so that an old acknowledgement
+ * cannot make the new cluster skip archiving a segment, nor a prefetched segment or "missing" answer from before
+ * feed its recovery (archive-missing-retry=n relies on this). Other stanzas' spools stay; a missing one is fine. */
+static int
+restore_spool_clean(const Restore *restore)
+{
+    const char *spool_path = cfg_str(OPT_SPOOL_PATH);
+    if (spool_path == NULL)
+        return 0;
+    char *dir = mem_printf("%s/archive/%s", spool_path, restore->stanza);
+    Storage *local = storage_posix_new("/", true);
+    int result = storage_path_remove(local, dir, true);
+    if (result == 0)
+        LOG_DETAIL("remove archive spool path '%s'", dir);
+    storage_free(local);
+    free(dir);
+    return result;
+}
+
 static int
 restore_execute(Restore *restore)
 {
@@ -1262,6 +1282,7 @@ restore_execute(Restore *restore)
     TRY(restore_map(restore));
     TRY(restore_select_dbs(restore));
     TRY(restore_check_destinations(restore));
+    TRY(restore_spool_clean(restore));
     TRY(restore_clean(restore));
     /* Only the delta comparisons depend on --delta/--force; a forced restore without delta copies everything. */
     bool compare = restore->delta;
