@@ -1,6 +1,8 @@
 /* error: the thread-local error record (see error.h). */
 #include "common/error.h"
 
+#include "common/mem.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -95,6 +97,13 @@ const char *
 err_message(void)
 {
     return error_record.message;
+}
+
+char *
+err_message_full(void)
+{
+    const char *hint = err_hint_text();
+    return hint != NULL ? mem_printf("%s\nHINT: %s", err_message(), hint) : mem_strdup(err_message());
 }
 
 const char *

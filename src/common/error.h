@@ -110,6 +110,11 @@ ErrorCode err_code(void);
 const char *err_message(void);
 const char *err_hint_text(void);
 
+/* The current message followed by "\nHINT: <hint>" when there is one, as an error is printed; owned by the caller.
+ * For an error handed to another process as text (the async archive spool's .error files), so that the hint is
+ * printed by the process that reports it, as pgBackRest's foreground does. */
+char *err_message_full(void);
+
 /* Forget the current error (after it was handled, e.g. a fallback to a .copy file). */
 void err_clear(void);
 

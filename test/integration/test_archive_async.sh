@@ -12,7 +12,7 @@
 . "$(dirname "$0")/lib.sh"
 
 lib_init
-tap_plan 28
+tap_plan 29
 
 CONF="$GAIA_TMP/async.conf"
 REPO="$GAIA_TMP/repo"
@@ -168,6 +168,20 @@ for segment in $(segment_range "$BLOCK_FIRST" "$AFTER_LAST"); do
     [ -n "$(stored_name "$segment")" ] || missing="$missing $segment"
 done
 assert_eq "none of the blocked segments is lost" "" "$missing"
+
+# A failure of the background process keeps its hints: a repository without a stanza, as stock prints it
+as_pg mkdir -p "$GAIA_TMP/nostanza/global" "$GAIA_TMP/nostanza/pg_wal/archive_status" "$GAIA_TMP/norepo"
+as_pg cp "$PGDATA_DIR/global/pg_control" "$GAIA_TMP/nostanza/global/"
+as_pg cp "$PGDATA_DIR/pg_wal/$(as_pg ls "$PGDATA_DIR/pg_wal" | grep -E '^[0-9A-F]{24}$' | head -1)" \
+    "$GAIA_TMP/nostanza/pg_wal/000000010000000000000001"
+as_pg touch "$GAIA_TMP/nostanza/pg_wal/archive_status/000000010000000000000001.ready"
+out=$(run_gaiarest "$CONF" --stanza=demo --pg1-path="$GAIA_TMP/nostanza" --repo1-path="$GAIA_TMP/norepo" \
+    --spool-path="$GAIA_TMP/spool-nostanza" --archive-timeout=10 archive-push \
+    "$GAIA_TMP/nostanza/pg_wal/000000010000000000000001" 2>&1)
+status=$?
+[ $status = 103 ] && grep -q "HINT: has a stanza-create been performed?" <<<"$out" &&
+    tap_ok "async push without a stanza: [103] with the hints of the background's error" ||
+    { tap_not_ok "async push without a stanza: [103] with the hints (exit $status)"; echo "$out" | tap_diag; }
 
 # ---------------------------------------------------------------------------------------------------------------------
 # 4. async archive-get: prefetch into the spool

@@ -334,7 +334,7 @@ static int
 async_global_error(const char *spool_dir)
 {
     ErrorCode code = err_code();
-    char *message = mem_strdup(err_message());
+    char *message = err_message_full();
     archive_status_write(spool_dir, ARCHIVE_STATUS_GLOBAL, false, (int)code, message);
     err_set(code, "%s", message);
     free(message);
@@ -433,7 +433,7 @@ push_worker_run(void *context, void *job)
         return archive_status_write(options->spool_dir, name, true, 0, NULL);
     }
     ErrorCode code = err_code();
-    char *message = mem_strdup(err_message());
+    char *message = err_message_full();
     LOG_WARN("could not push WAL file '%s' to the archive (will be retried): [%d] %s", name, (int)code, message);
     archive_status_write(options->spool_dir, name, false, (int)code, message);
     err_set(code, "%s", message);
@@ -644,7 +644,7 @@ get_worker_run(void *context, void *job_pointer)
         return 0;
     }
     ErrorCode code = err_code();
-    char *message = mem_strdup(err_message());
+    char *message = err_message_full();
     LOG_WARN("could not get WAL file '%s' from the archive: [%d] %s", job->segment, (int)code, message);
     archive_status_write(options->spool_dir, job->segment, false, (int)code, message);
     err_set(code, "%s", message);
@@ -665,8 +665,9 @@ get_find(Repo *repos, unsigned repo_total, const ArchiveGetAsyncOptions *options
                 return -1;
             if (*error_message == NULL) {
                 *error_code = err_code();
-                *error_message = mem_printf("repo%u: [%s] %s", repos[index].key, err_code_name(err_code()),
-                                            err_message());
+                char *full = err_message_full();
+                *error_message = mem_printf("repo%u: [%s] %s", repos[index].key, err_code_name(err_code()), full);
+                free(full);
             }
             LOG_WARN("repo%u: [%s] %s", repos[index].key, err_code_name(err_code()), err_message());
             err_clear();
@@ -701,7 +702,7 @@ get_dispatch(Pool *pool, Repo *repos, unsigned repo_total, const ArchiveGetAsync
         free(error_message);
         if (result < 0) {
             ErrorCode code = err_code();
-            char *message = mem_strdup(err_message());
+            char *message = err_message_full();
             result = archive_status_write(options->spool_dir, segment, false, (int)code, message);
             free(message);
             return result;
