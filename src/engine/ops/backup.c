@@ -777,6 +777,18 @@ backup_page_result(BackupState *state, ManifestFile *file, const BackupFileJob *
     (void)state;
 }
 
+/* Record what a copy stored (sizes, SHA-1 of the content and of the stored bytes) in its manifest entry. */
+static void
+backup_file_record(ManifestFile *file, const BackupFileJob *job)
+{
+    file->size = job->size;
+    file->repo_size = job->repo_size;
+    file->has_checksum = job->size > 0;
+    memcpy(file->checksum, job->result_checksum, sizeof(file->checksum));
+    file->has_repo_checksum = job->repo_checksum[0] != '\0';
+    memcpy(file->repo_checksum, job->repo_checksum, sizeof(file->repo_checksum));
+}
+
 /* Move a finished job's result into the manifest (coordinator only). */
 static int
 backup_job_done(BackupState *state, BackupFileJob *job)
@@ -813,12 +825,7 @@ backup_job_done(BackupState *state, BackupFileJob *job)
         }
     }
     file->reference = NULL;
-    file->size = job->size;
-    file->repo_size = job->repo_size;
-    file->has_checksum = job->size > 0;
-    memcpy(file->checksum, job->result_checksum, sizeof(file->checksum));
-    file->has_repo_checksum = job->repo_checksum[0] != '\0';
-    memcpy(file->repo_checksum, job->repo_checksum, sizeof(file->repo_checksum));
+    backup_file_record(file, job);
     if (job->status != BACKUP_FILE_RESUMED)
         backup_page_result(state, file, job);
     state->size_done += job->size;
@@ -1010,13 +1017,8 @@ backup_store_stop_file(BackupState *state, const BackupFileShared *shared, const
     int status = backup_file_put(shared, repo_file, (const uint8_t *)content, strlen(content), &result);
     if (status == 0) {
         ManifestFile *file = manifest_file_add(&state->manifest, name);
-        file->size = result.size;
-        file->repo_size = result.repo_size;
+        backup_file_record(file, &result);
         file->timestamp = state->manifest.backup.timestamp_stop;
-        file->has_checksum = result.size > 0;
-        memcpy(file->checksum, result.result_checksum, sizeof(file->checksum));
-        file->has_repo_checksum = result.repo_checksum[0] != '\0';
-        memcpy(file->repo_checksum, result.repo_checksum, sizeof(file->repo_checksum));
         LOG_DETAIL("wrote '%s' file returned from backup stop function", file_name);
     }
     free(result.page_errors);
@@ -1133,12 +1135,9 @@ backup_archive_copy(BackupState *state, const BackupFileShared *shared)
                                  "name", name, copied.result_checksum, stored[0] + WAL_SEGMENT_NAME_SIZE + 1);
             if (result == 0) {
                 ManifestFile *file = manifest_file_add(&state->manifest, manifest_name);
-                file->size = copied.size;
-                file->repo_size = copied.repo_size;
+                backup_file_record(file, &copied);
                 file->timestamp = state->manifest.backup.timestamp_stop;
-                file->has_checksum = copied.size > 0;
-                memcpy(file->checksum, copied.result_checksum, sizeof(file->checksum));
-                /* no repo checksum (rck): 2.45 records none for the segments it copies */
+                file->has_repo_checksum = false; /* no rck: 2.45 records none for the segments it copies */
             }
             free(copied.page_errors);
             free(repo_file);
