@@ -287,16 +287,24 @@ lz4p_header(bool content_checksum, Buf *out)
     buf_append(out, header, sizeof(header));
 }
 
+/* Before the first bytes out: fail if the threads did not start, else write the frame header once. */
 static int
-lz4p_process(Filter *filter, const uint8_t *in, size_t in_size, Buf *out)
+lz4p_start(Lz4Parallel *state, Buf *out)
 {
-    Lz4Parallel *state = filter->state;
     if (state->init_failed)
         return err_set(ERR_KERNEL, "unable to start the lz4 compression threads");
     if (!state->header_written) {
         lz4p_header(state->content_checksum, out);
         state->header_written = true;
     }
+    return 0;
+}
+
+static int
+lz4p_process(Filter *filter, const uint8_t *in, size_t in_size, Buf *out)
+{
+    Lz4Parallel *state = filter->state;
+    TRY(lz4p_start(state, out));
     if (state->content_checksum)
         xxh32_update(&state->content, in, in_size);
     while (in_size > 0) {
@@ -323,12 +331,7 @@ static int
 lz4p_finish(Filter *filter, Buf *out)
 {
     Lz4Parallel *state = filter->state;
-    if (state->init_failed)
-        return err_set(ERR_KERNEL, "unable to start the lz4 compression threads");
-    if (!state->header_written) {
-        lz4p_header(state->content_checksum, out);
-        state->header_written = true;
-    }
+    TRY(lz4p_start(state, out));
     /* only a block that holds bytes is queued: the slot of an empty one may still hold an earlier block */
     if (state->fill_size > 0) {
         lz4p_queue(state);
