@@ -41,9 +41,9 @@ archive_get_repo(unsigned index, const char *wal_file, const char *destination, 
             repo_close(&repo);
             return -1;
         }
-        const char *hint = err_hint_text();
-        LOG_WARN("repo%u: [%s] %s%s%s", repo.key, err_code_name(code), err_message(), hint != NULL ? "\nHINT: " : "",
-                 hint != NULL ? hint : "");
+        char *message = err_message_full();
+        LOG_WARN("repo%u: [%s] %s", repo.key, err_code_name(code), message);
+        free(message);
         err_clear();
         (*invalid)++;
         repo_close(&repo);

@@ -81,8 +81,9 @@ command_report_error(void)
     ErrorCode code = err_code();
     if (code == ERR_NONE)
         code = ERR_UNKNOWN;
-    const char *hint = err_hint_text();
-    LOG_ERROR("[%03d]: %s%s%s", (int)code, err_message(), hint != NULL ? "\nHINT: " : "", hint != NULL ? hint : "");
+    char *message = err_message_full();
+    LOG_ERROR("[%03d]: %s", (int)code, message);
+    free(message);
     return (int)code;
 }
 

@@ -128,12 +128,10 @@ repo_state_error(InfoRepoState *state)
         strstr(err_message(), "backup.info") != NULL && !state->loaded) {
         state->code = INFO_STATUS_MISSING_STANZA_DATA;
     } else {
-        Buf text = BUF_INIT;
-        buf_printf(&text, "[%s] %s", err_code_name(code), err_message());
-        if (err_hint_text() != NULL)
-            buf_printf(&text, "\nHINT: %s", err_hint_text());
+        char *message = err_message_full();
         state->code = INFO_STATUS_OTHER;
-        state->error_text = buf_detach(&text);
+        state->error_text = mem_printf("[%s] %s", err_code_name(code), message);
+        free(message);
     }
     err_clear();
 }
