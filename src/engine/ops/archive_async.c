@@ -28,9 +28,18 @@
  * ------------------------------------------------------------------------------------------------------------------ */
 
 char *
+archive_spool_stanza_dir(const char *spool_path, const char *stanza)
+{
+    return mem_printf("%s/archive/%s", spool_path, stanza);
+}
+
+char *
 archive_spool_dir(const char *spool_path, const char *stanza, ArchiveMode mode)
 {
-    return mem_printf("%s/archive/%s/%s", spool_path, stanza, mode == ARCHIVE_MODE_GET ? "in" : "out");
+    char *stanza_dir = archive_spool_stanza_dir(spool_path, stanza);
+    char *dir = mem_printf("%s/%s", stanza_dir, mode == ARCHIVE_MODE_GET ? "in" : "out");
+    free(stanza_dir);
+    return dir;
 }
 
 char *

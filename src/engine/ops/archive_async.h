@@ -40,6 +40,9 @@ typedef enum ArchiveStatus {
 
 #define ARCHIVE_STATUS_GLOBAL "global"
 
+/* <spool-path>/archive/<stanza>: the stanza's spool, both queues (owned by the caller). */
+char *archive_spool_stanza_dir(const char *spool_path, const char *stanza);
+
 /* <spool-path>/archive/<stanza>/in or /out (owned by the caller). */
 char *archive_spool_dir(const char *spool_path, const char *stanza, ArchiveMode mode);
 

@@ -18,6 +18,7 @@
 #include "common/log.h"
 #include "common/mem.h"
 #include "config/config.h"
+#include "engine/ops/archive_async.h"
 #include "engine/ops/progress.h"
 #include "engine/ops/restore_file.h"
 #include "engine/ops/restore_recovery.h"
@@ -1264,7 +1265,7 @@ restore_spool_clean(const Restore *restore)
     const char *spool_path = cfg_str(OPT_SPOOL_PATH);
     if (spool_path == NULL)
         return 0;
-    char *dir = mem_printf("%s/archive/%s", spool_path, restore->stanza);
+    char *dir = archive_spool_stanza_dir(spool_path, restore->stanza);
     Storage *local = storage_posix_new("/", true);
     int result = storage_path_remove(local, dir, true);
     if (result == 0)
