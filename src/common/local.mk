@@ -2,12 +2,14 @@
 libgaiarest_a_SOURCES += \
 	src/common/buf.c \
 	src/common/error.c \
-	src/common/mem.c
+	src/common/mem.c \
+	src/common/strlist.c
 noinst_HEADERS += \
 	src/common/buf.h \
 	src/common/error.h \
 	src/common/log.h \
 	src/common/mem.h \
+	src/common/strlist.h \
 	include/gaiarest/version.h
 libgaiarest_a_SOURCES += src/common/log.c
 # json: pgBackRest's JSON dialect (repofmt)
@@ -18,3 +20,9 @@ TESTS += test/unit/test_json
 test_unit_test_json_SOURCES = test/unit/test_json.c
 test_unit_test_json_CFLAGS = $(GAIA_UNIT_CFLAGS)
 test_unit_test_json_LDADD = $(GAIA_UNIT_LIBS)
+# strlist: a growable list of owned strings
+check_PROGRAMS += test/unit/test_strlist
+TESTS += test/unit/test_strlist
+test_unit_test_strlist_SOURCES = test/unit/test_strlist.c
+test_unit_test_strlist_CFLAGS = $(GAIA_UNIT_CFLAGS)
+test_unit_test_strlist_LDADD = $(GAIA_UNIT_LIBS)

@@ -17,6 +17,7 @@
 
 #include "common/error.h"
 #include "common/mem.h"
+#include "common/strlist.h"
 
 #define POSIX_TEMP_SUFFIX ".pgbackrest.tmp"
 
@@ -389,34 +390,10 @@ posix_open_dir(const char *full, bool ignore_missing, DIR **dir)
     return err_set_errno(ERR_PATH_OPEN, error, "unable to open path '%s' for read", full);
 }
 
-typedef struct NameArray {
-    char **names;
-    size_t count;
-    size_t cap;
-} NameArray;
-
-static void
-name_array_add(NameArray *array, char *name)
-{
-    if (array->count == array->cap) {
-        array->cap = array->cap == 0 ? 8 : array->cap * 2;
-        array->names = mem_realloc(array->names, array->cap * sizeof(*array->names));
-    }
-    array->names[array->count++] = name;
-}
-
-static void
-name_array_free(NameArray *array)
-{
-    for (size_t i = 0; i < array->count; i++)
-        free(array->names[i]);
-    free(array->names);
-}
-
 /* Report one directory entry; remembers sub-directories in `subdirs` when recursing. */
 static int
 posix_list_entry(PosixState *state, const char *full_dir, const char *prefix, const char *entry_name, bool recurse,
-                 NameArray *subdirs, StorageListCallback cb, void *context)
+                 StrList *subdirs, StorageListCallback cb, void *context)
 {
     char *full = path_join(full_dir, entry_name);
     struct stat st;
@@ -436,7 +413,7 @@ posix_list_entry(PosixState *state, const char *full_dir, const char *prefix, co
         info.name = prefix != NULL ? mem_printf("%s/%s", prefix, entry_name) : mem_strdup(entry_name);
         result = cb(context, &info);
         if (result == 0 && recurse && info.type == STORAGE_TYPE_PATH) {
-            name_array_add(subdirs, info.name);
+            strlist_add_owned(subdirs, info.name);
             info.name = NULL;
         }
     }
@@ -456,7 +433,7 @@ posix_list_dir(PosixState *state, const char *full_dir, const char *prefix, cons
     if (dir == NULL)
         return 0;
 
-    NameArray subdirs = {NULL, 0, 0};
+    StrList subdirs = STRLIST_INIT;
     int result = 0;
     for (;;) {
         errno = 0;
@@ -479,12 +456,12 @@ posix_list_dir(PosixState *state, const char *full_dir, const char *prefix, cons
     /* Recurse after closing, so that deep trees do not hold one descriptor per level. A sub-directory that vanished
      * meanwhile is not an error. */
     for (size_t i = 0; i < subdirs.count && result == 0; i++) {
-        const char *entry_name = subdirs.names[i] + (prefix != NULL ? strlen(prefix) + 1 : 0);
+        const char *entry_name = subdirs.items[i] + (prefix != NULL ? strlen(prefix) + 1 : 0);
         char *sub_full = path_join(full_dir, entry_name);
-        result = posix_list_dir(state, sub_full, subdirs.names[i], NULL, true, true, cb, context);
+        result = posix_list_dir(state, sub_full, subdirs.items[i], NULL, true, true, cb, context);
         free(sub_full);
     }
-    name_array_free(&subdirs);
+    strlist_free(&subdirs);
     return result;
 }
 

@@ -7,6 +7,7 @@
 
 #include "common/error.h"
 #include "common/mem.h"
+#include "common/strlist.h"
 
 /* --- info --- */
 
@@ -348,22 +349,10 @@ storage_list(Storage *storage, const char *path, const char *regex, bool recurse
     return result;
 }
 
-typedef struct NameList {
-    char **names;
-    size_t count;
-    size_t cap;
-} NameList;
-
 static int
 storage_list_names_add(void *context, const StorageInfo *info)
 {
-    NameList *list = context;
-    /* keep one slot free for the terminating NULL */
-    if (list->count + 1 >= list->cap) {
-        list->cap = list->cap == 0 ? 32 : list->cap * 2;
-        list->names = mem_realloc(list->names, list->cap * sizeof(*list->names));
-    }
-    list->names[list->count++] = mem_strdup(info->name != NULL ? info->name : "");
+    strlist_add(context, info->name != NULL ? info->name : "");
     return 0;
 }
 
@@ -371,18 +360,17 @@ int
 storage_list_names(Storage *storage, const char *path, const char *regex, bool ignore_missing, char ***names,
                    size_t *count)
 {
-    NameList list = {NULL, 0, 0};
+    StrList list = STRLIST_INIT;
 
     *names = NULL;
     *count = 0;
     if (storage_list(storage, path, regex, false, ignore_missing, true, storage_list_names_add, &list) < 0) {
-        storage_names_free(list.names, list.count);
+        strlist_free(&list);
         return -1;
     }
-    if (list.names == NULL)
-        list.names = mem_calloc(1, sizeof(*list.names));
-    list.names[list.count] = NULL;
-    *names = list.names;
+    if (list.items == NULL) /* an empty list is still a NULL-terminated array */
+        list.items = mem_calloc(1, sizeof(*list.items));
+    *names = list.items;
     *count = list.count;
     return 0;
 }

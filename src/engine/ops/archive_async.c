@@ -14,6 +14,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/strlist.h"
 #include "engine/pg/wal.h"
 #include "engine/repo/repo.h"
 #include "protocol/pool.h"
@@ -304,40 +305,6 @@ archive_async_start(Lock **lock, ArchiveAsyncBody body, void *context)
  * Helpers of both processes
  * ------------------------------------------------------------------------------------------------------------------ */
 
-typedef struct NameList {
-    char **names;
-    size_t count;
-    size_t size;
-} NameList;
-
-static void
-name_list_add(NameList *list, const char *name)
-{
-    if (list->count == list->size) {
-        list->size = list->size > 0 ? list->size * 2 : 16;
-        list->names = mem_realloc(list->names, list->size * sizeof(char *));
-    }
-    list->names[list->count++] = mem_strdup(name);
-}
-
-static bool
-name_list_has(const NameList *list, const char *name)
-{
-    for (size_t index = 0; index < list->count; index++)
-        if (strcmp(list->names[index], name) == 0)
-            return true;
-    return false;
-}
-
-static void
-name_list_free(NameList *list)
-{
-    for (size_t index = 0; index < list->count; index++)
-        free(list->names[index]);
-    free(list->names);
-    memset(list, 0, sizeof(*list));
-}
-
 /* Record a failure of the whole run in global.error (the error record is kept for the caller). */
 static int
 async_global_error(const char *spool_dir)
@@ -452,7 +419,7 @@ push_worker_run(void *context, void *job)
 
 /* The ready WAL files (names without ".ready"), sorted. */
 static int
-push_ready_list(Storage *local, const char *wal_dir, NameList *ready)
+push_ready_list(Storage *local, const char *wal_dir, StrList *ready)
 {
     char *status_dir = mem_printf("%s/archive_status", wal_dir);
     char **names = NULL;
@@ -462,7 +429,7 @@ push_ready_list(Storage *local, const char *wal_dir, NameList *ready)
     TRY(result);
     for (size_t index = 0; index < count; index++) {
         names[index][strlen(names[index]) - strlen(READY_EXT)] = '\0';
-        name_list_add(ready, names[index]);
+        strlist_add(ready, names[index]);
     }
     storage_names_free(names, count);
     return 0;
@@ -471,7 +438,7 @@ push_ready_list(Storage *local, const char *wal_dir, NameList *ready)
 /* Read the spool: collect the .ok names; on the first scan remove every other entry (old errors, temp files);
  * remove the .ok of files that are no longer ready. */
 static int
-push_spool_scan(Storage *local, const char *spool_dir, const NameList *ready, bool first, NameList *ok)
+push_spool_scan(Storage *local, const char *spool_dir, const StrList *ready, bool first, StrList *ok)
 {
     char **names = NULL;
     size_t count = 0;
@@ -484,8 +451,8 @@ push_spool_scan(Storage *local, const char *spool_dir, const NameList *ready, bo
                      strcmp(names[index] + length - strlen(STATUS_EXT_OK), STATUS_EXT_OK) == 0;
         if (is_ok) {
             names[index][length - strlen(STATUS_EXT_OK)] = '\0';
-            if (name_list_has(ready, names[index]))
-                name_list_add(ok, names[index]);
+            if (strlist_has(ready, names[index]))
+                strlist_add(ok, names[index]);
             else
                 result = storage_remove(local, path, false);
         } else if (first) {
@@ -499,13 +466,13 @@ push_spool_scan(Storage *local, const char *spool_dir, const NameList *ready, bo
 
 /* Drop the files of one scan (queue maximum exceeded): an .ok with the warning each. */
 static int
-push_drop(const ArchivePushAsyncOptions *options, const NameList *process)
+push_drop(const ArchivePushAsyncOptions *options, const StrList *process)
 {
     for (size_t index = 0; index < process->count; index++) {
-        char *message = mem_printf("dropped WAL file '%s' because archive queue exceeded %s", process->names[index],
+        char *message = mem_printf("dropped WAL file '%s' because archive queue exceeded %s", process->items[index],
                                    options->queue_max_text);
         LOG_WARN("%s", message);
-        int result = archive_status_write(options->spool_dir, process->names[index], true, 0, message);
+        int result = archive_status_write(options->spool_dir, process->items[index], true, 0, message);
         free(message);
         TRY(result);
     }
@@ -514,7 +481,7 @@ push_drop(const ArchivePushAsyncOptions *options, const NameList *process)
 
 /* Whether the files to push exceed archive-push-queue-max. */
 static int
-push_queue_exceeded(Storage *local, const ArchivePushAsyncOptions *options, const NameList *process, bool *exceeded)
+push_queue_exceeded(Storage *local, const ArchivePushAsyncOptions *options, const StrList *process, bool *exceeded)
 {
     *exceeded = false;
     if (!options->queue_max_set)
@@ -522,7 +489,7 @@ push_queue_exceeded(Storage *local, const ArchivePushAsyncOptions *options, cons
     uint64_t *sizes = mem_calloc(process->count + 1, sizeof(uint64_t));
     int result = 0;
     for (size_t index = 0; index < process->count && result == 0; index++) {
-        char *path = mem_printf("%s/%s", options->wal_dir, process->names[index]);
+        char *path = mem_printf("%s/%s", options->wal_dir, process->items[index]);
         StorageInfo info;
         memset(&info, 0, sizeof(info));
         result = storage_info(local, path, true, &info);
@@ -538,12 +505,12 @@ push_queue_exceeded(Storage *local, const ArchivePushAsyncOptions *options, cons
 
 /* Push one scan's files over the pool; failures are in their .error files, not returned. */
 static void
-push_pool_run(Pool *pool, const NameList *process)
+push_pool_run(Pool *pool, const StrList *process)
 {
     size_t pending = 0;
     PoolResult result;
     for (size_t index = 0; index < process->count; index++) {
-        pool_submit(pool, process->names[index]);
+        pool_submit(pool, process->items[index]);
         pending++;
         while (pool_result_try(pool, &result)) {
             pool_result_clear(&result);
@@ -558,24 +525,24 @@ push_pool_run(Pool *pool, const NameList *process)
 
 /* One scan: *handled counts the files handed to the pool or dropped (0: nothing left). */
 static int
-push_scan(Storage *local, const ArchivePushAsyncOptions *options, bool first, NameList *attempted, Pool **pool,
+push_scan(Storage *local, const ArchivePushAsyncOptions *options, bool first, StrList *attempted, Pool **pool,
           size_t *handled)
 {
     *handled = 0;
-    NameList ready = {0}, ok = {0}, process = {0};
+    StrList ready = STRLIST_INIT, ok = STRLIST_INIT, process = STRLIST_INIT;
     int result = push_ready_list(local, options->wal_dir, &ready);
     if (result == 0)
         result = push_spool_scan(local, options->spool_dir, &ready, first, &ok);
     for (size_t index = 0; index < ready.count && result == 0; index++)
-        if (!name_list_has(&ok, ready.names[index]) && !name_list_has(attempted, ready.names[index]))
-            name_list_add(&process, ready.names[index]);
+        if (!strlist_has(&ok, ready.items[index]) && !strlist_has(attempted, ready.items[index]))
+            strlist_add(&process, ready.items[index]);
 
     bool exceeded = false;
     if (result == 0 && process.count > 0) {
         for (size_t index = 0; index < process.count; index++)
-            name_list_add(attempted, process.names[index]);
+            strlist_add(attempted, process.items[index]);
         *handled = process.count;
-        async_range_log("push", "to", process.names, process.count);
+        async_range_log("push", "to", process.items, process.count);
         result = push_queue_exceeded(local, options, &process, &exceeded);
     }
     if (result == 0 && exceeded)
@@ -594,9 +561,9 @@ push_scan(Storage *local, const ArchivePushAsyncOptions *options, bool first, Na
         if (result == 0)
             push_pool_run(*pool, &process);
     }
-    name_list_free(&process);
-    name_list_free(&ok);
-    name_list_free(&ready);
+    strlist_free(&process);
+    strlist_free(&ok);
+    strlist_free(&ready);
     return result;
 }
 
@@ -605,7 +572,7 @@ archive_push_async(const ArchivePushAsyncOptions *options)
 {
     Storage *local = storage_posix_new("/", true);
     int result = storage_path_create(local, options->spool_dir, 0750, true, false);
-    NameList attempted = {0};
+    StrList attempted = STRLIST_INIT;
     Pool *pool = NULL;
     for (bool first = true; result == 0; first = false) {
         size_t handled = 0;
@@ -615,7 +582,7 @@ archive_push_async(const ArchivePushAsyncOptions *options)
     }
     if (pool != NULL)
         pool_free(pool);
-    name_list_free(&attempted);
+    strlist_free(&attempted);
     storage_free(local);
     if (result < 0)
         return async_global_error(options->spool_dir);

@@ -13,6 +13,7 @@
 #include "common/error.h"
 #include "common/log.h"
 #include "common/mem.h"
+#include "common/strlist.h"
 #include "engine/ops/backup_file.h"
 #include "engine/ops/lock.h"
 #include "engine/ops/progress.h"
@@ -336,23 +337,12 @@ backup_resume_find(BackupState *state)
     return result;
 }
 
-typedef struct ResumeList {
-    char **names;
-    size_t count;
-    size_t cap;
-} ResumeList;
-
+/* A storage_list callback: the files (not the directories) into a StrList. */
 static int
 backup_resume_list_add(void *context, const StorageInfo *info)
 {
-    ResumeList *list = context;
-    if (info->type != STORAGE_TYPE_FILE)
-        return 0;
-    if (list->count == list->cap) {
-        list->cap = list->cap == 0 ? 256 : list->cap * 2;
-        list->names = mem_realloc(list->names, list->cap * sizeof(char *));
-    }
-    list->names[list->count++] = mem_strdup(info->name);
+    if (info->type == STORAGE_TYPE_FILE)
+        strlist_add(context, info->name);
     return 0;
 }
 
@@ -393,11 +383,11 @@ static int
 backup_resume_clean(BackupState *state)
 {
     state->resume_from = mem_calloc(state->manifest.file_count + 1, sizeof(ManifestFile *));
-    ResumeList list = {NULL, 0, 0};
+    StrList list = STRLIST_INIT;
     int result = storage_list(state->repo.storage, state->backup_path, NULL, true, true, true, backup_resume_list_add,
                               &list);
     for (size_t i = 0; i < list.count && result == 0; i++) {
-        const char *stored = list.names[i];
+        const char *stored = list.items[i];
         if (strcmp(stored, MANIFEST_FILE INFO_COPY_EXT) == 0)
             continue;
         char *path = mem_printf("%s/%s", state->backup_path, stored);
@@ -419,9 +409,7 @@ backup_resume_clean(BackupState *state)
         }
         free(path);
     }
-    for (size_t i = 0; i < list.count; i++)
-        free(list.names[i]);
-    free(list.names);
+    strlist_free(&list);
     return result;
 }
 
