@@ -292,6 +292,18 @@ pg_sql() {
         -U postgres -d postgres -c "$2"
 }
 
+# pg_table_state CLUSTER TABLE...: one line per table, "table count md5", the md5 over the sorted text of every row:
+# equal states mean equal contents (the backup/restore tests compare a source and a restored cluster with it)
+pg_table_state() {
+    local cluster=$1 table sql=""
+    shift
+    for table in "$@"; do
+        [ -n "$sql" ] && sql="$sql union all "
+        sql="${sql}select '$table '||count(*)||' '||coalesce(md5(string_agg(t::text, ',' order by t::text)), '-') from $table t"
+    done
+    pg_sql "$cluster" "$sql"
+}
+
 pg_bench() {
     local name=$1
     shift

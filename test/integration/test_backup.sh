@@ -50,13 +50,8 @@ run_gaiarest "$CONF" --stanza=demo stanza-create >"$W/stanza.log" 2>&1 || { tap_
 
 TABLES="pgbench_accounts pgbench_branches pgbench_tellers pgbench_history ts_data"
 
-# table_state CLUSTER: "table count md5" per table (the md5 over the sorted text of every row).
-table_state() {
-    local t
-    for t in $TABLES; do
-        echo "$t $(pg_sql "$1" "select count(*) || ' ' || coalesce(md5(string_agg(x::text, ',' order by x::text)), '-') from $t x")"
-    done
-}
+# table_state CLUSTER: "table count md5" per table of $TABLES (lib.sh)
+table_state() { pg_table_state "$1" $TABLES; }
 
 writes() {
     pg_bench src -n -t 300 -c 2 >>"$W/pgbench.log" 2>&1 || bail_out "pgbench failed"

@@ -65,15 +65,8 @@ run_pgbackrest "$CONF" --stanza=demo stanza-create >"$T/stanza.log" 2>&1 ||
 
 TABLES="pgbench_accounts pgbench_branches pgbench_tellers pgbench_history t_ts marker"
 
-# snapshot CLUSTER: one line per table, "name count md5-of-sorted-rows"
-snapshot() {
-    local table sql=""
-    for table in $TABLES; do
-        [ -n "$sql" ] && sql="$sql union all "
-        sql="${sql}select '$table '||count(*)||' '||coalesce(md5(string_agg(t::text, ',' order by t::text)), '-') from $table t"
-    done
-    pg_sql "$1" "$sql"
-}
+# snapshot CLUSTER: "name count md5-of-sorted-rows" per table of $TABLES (lib.sh)
+snapshot() { pg_table_state "$1" $TABLES; }
 
 writes() { # writes NOTE: some changes between backups
     pg_bench src -n -t 100 -c 1 >>"$T/pgbench.log" 2>&1 || bail_out "pgbench failed"
