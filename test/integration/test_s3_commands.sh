@@ -56,14 +56,8 @@ run() { # run LOGNAME COMMAND...: exit code, output in $T/LOGNAME.out/.err (show
 }
 
 TABLES="pgbench_accounts pgbench_branches pgbench_tellers pgbench_history marker t_ts"
-snapshot() { # snapshot CLUSTER: "name count md5-of-sorted-rows" per table
-    local table sql=""
-    for table in $TABLES; do
-        [ -n "$sql" ] && sql="$sql union all "
-        sql="${sql}select '$table '||count(*)||' '||coalesce(md5(string_agg(t::text, ',' order by t::text)), '-') from $table t"
-    done
-    pg_sql "$1" "$sql"
-}
+# snapshot CLUSTER: "name count md5-of-sorted-rows" per table of $TABLES (lib.sh)
+snapshot() { pg_table_state "$1" $TABLES; }
 
 writes() { # writes NOTE [TRANSACTIONS]
     pg_bench demo -n -t "${2:-200}" -c 2 >>"$T/pgbench.log" 2>&1 || bail_out "pgbench failed"
@@ -106,6 +100,19 @@ archive_get_all() {
     echo "$fetched $same"
 }
 
+# assert_get_all DESC PROGRAM WAL_DIR MIN: PROGRAM's archive-get returns every segment copied into WAL_DIR by the
+# archive_command (at least MIN of them) byte-identical
+assert_get_all() {
+    local fetched same
+    read -r fetched same < <(archive_get_all "$2" "$3")
+    if [ "$fetched" -ge "$4" ] && [ "$fetched" = "$same" ]; then
+        tap_ok "$1: $fetched segments, byte-identical"
+    else
+        tap_not_ok "$1: $same of $fetched identical"
+        tail -20 "$T/archive-get.log" | tap_diag
+    fi
+}
+
 # --- stanza-create, check ----------------------------------------------------------------------------------------
 s3_log_mark
 rc=0; run stanza-create run_gaiarest "$CONF" --stanza=demo stanza-create || rc=$?
@@ -126,13 +133,7 @@ pg_sql demo "create table marker (id serial primary key, note text);
     bail_out "test tables failed"
 writes "load 1" 300
 switch_and_wait
-read -r fetched same < <(archive_get_all pgbackrest "$T/wal-gaia")
-if [ "$fetched" -ge 3 ] && [ "$fetched" = "$same" ]; then
-    tap_ok "stock archive-get returns the $fetched segments gaiarest pushed, byte-identical"
-else
-    tap_not_ok "stock archive-get of gaiarest's segments: $same of $fetched identical"
-    tail -20 "$T/archive-get.log" | tap_diag
-fi
+assert_get_all "stock archive-get returns the segments gaiarest pushed" pgbackrest "$T/wal-gaia" 3
 ARCHIVE_ID=$(jq -r '.[0].archive[0].id' "$T/stock-info0.out")
 run_pgbackrest "$CONF" --stanza=demo --recurse repo-ls "archive/demo/$ARCHIVE_ID" >"$T/archive-ls" 2>&1
 stray=$(grep -vE '(^|/)[0-9A-F]{24}-[0-9a-f]{40}\.lz4$|^[0-9A-F]{16}$|\.history$|\.backup$' "$T/archive-ls" || true)
@@ -151,13 +152,7 @@ writes "load 2" 200
 switch_and_wait
 writes "load 3" 200
 switch_and_wait
-read -r fetched same < <(archive_get_all "$GAIAREST" "$T/wal-stock")
-if [ "$fetched" -ge 2 ] && [ "$fetched" = "$same" ]; then
-    tap_ok "gaiarest archive-get returns the $fetched segments stock pushed, byte-identical"
-else
-    tap_not_ok "gaiarest archive-get of stock's segments: $same of $fetched identical"
-    tail -20 "$T/archive-get.log" | tap_diag
-fi
+assert_get_all "gaiarest archive-get returns the segments stock pushed" "$GAIAREST" "$T/wal-stock" 2
 rc=0
 run_gaiarest "$CONF" --stanza=demo archive-get 0000000100000000000000FF "$T/get/missing" >"$T/missing.log" 2>&1 || rc=$?
 assert_status "gaiarest archive-get of a segment that is not in the archive: exit 1" 1 $rc
@@ -170,13 +165,7 @@ writes "async 1" 200
 switch_and_wait
 writes "async 2" 200
 switch_and_wait
-read -r fetched same < <(archive_get_all pgbackrest "$T/wal-async")
-if [ "$fetched" -ge 2 ] && [ "$fetched" = "$same" ]; then
-    tap_ok "stock archive-get returns the $fetched segments gaiarest pushed asynchronously, byte-identical"
-else
-    tap_not_ok "stock archive-get of gaiarest's async pushes: $same of $fetched identical"
-    tail -20 "$T/archive-get.log" | tap_diag
-fi
+assert_get_all "stock archive-get returns the segments gaiarest pushed asynchronously" pgbackrest "$T/wal-async" 2
 
 set_archive_command "$(push_command "$GAIAREST" "$T/wal-gaia")"
 # (this archive_command stays for gaiarest's backups; stock backup insists on one that names pgbackrest)
