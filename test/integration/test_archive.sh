@@ -11,7 +11,7 @@
 . "$(dirname "$0")/lib.sh"
 
 lib_init
-tap_plan 46
+tap_plan 48
 
 CIPHER_PASS='gaia-archive-test-pass-42'
 PUSH_LOG="$GAIA_TMP/push.log"
@@ -220,6 +220,29 @@ run_gaiarest "$CONF" --stanza=demo --no-archive-header-check archive-push "$GAIA
 [ "$rc" != 0 ] && tap_ok "(c) other cluster's segment without header check: refused by the duplicate check ($rc)" ||
     tap_not_ok "(c) other cluster's segment without header check was accepted"
 assert_eq "(c) the repository is unchanged by every refusal" "$before" "$(repo_sums "$GAIA_TMP/repo")"
+
+# six pushes of one segment at once (an async background process still pushing ahead when archive_command turns
+# synchronous, two hosts of one system): each writes its own provisional file, so all succeed and the one stored
+# copy is whole. Uncompressed, so that the writes overlap for long.
+stored_file=$(find "$GAIA_TMP/repo/archive/demo" -name "$segment-*")
+mv "$stored_file" "$GAIA_TMP/stored.save"
+pids=()
+for i in 1 2 3 4 5 6; do
+    run_gaiarest "$CONF" --stanza=demo --compress-type=none archive-push "$GAIA_TMP/wal/$segment" \
+        >"$GAIA_TMP/concurrent.$i.log" 2>&1 &
+    pids+=($!)
+done
+failed=0
+for pid in "${pids[@]}"; do wait "$pid" || failed=$((failed + 1)); done
+assert_eq "(c) six concurrent pushes of one segment all succeed" 0 "$failed"
+[ "$failed" = 0 ] || cat "$GAIA_TMP"/concurrent.*.log | head -20 | tap_diag
+concurrent=$(find "$GAIA_TMP/repo/archive/demo" -name "$segment*" -printf '%f\n')
+sha1=$(sha1_of "$GAIA_TMP/wal/$segment")
+stored_sha1=$(find "$GAIA_TMP/repo/archive/demo" -name "$segment-*" -exec sha1sum {} + | cut -c1-40)
+assert_eq "(c) they leave one stored copy (no provisional file), whole: the SHA-1 of its name and of its bytes" \
+    "$segment-$sha1 $sha1" "$(echo $concurrent) $stored_sha1"
+rm -f "$GAIA_TMP/repo/archive/demo"/*/*/"$segment"*
+mv "$GAIA_TMP/stored.save" "$stored_file"
 
 # the stop file
 run_gaiarest "$CONF" --stanza=demo stop >/dev/null 2>&1

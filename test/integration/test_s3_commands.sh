@@ -236,9 +236,10 @@ assert_eq "gaiarest's restore requests: signatures verified" "" "$(s3_log_check 
 set_archive_command "$(push_command "$GAIAREST" "$T/wal-gaia")"
 
 # --- a push whose server-side copy to the final name fails ----------------------------------------------------------------
-# Uncompressed, a segment is 16 chunks: its multipart upload is created under the bare segment name and copied to
-# "<segment>-<sha1>" once the SHA-1 is known. With every PUT to a final name failing, archive-push must fail (so
-# PostgreSQL would keep the segment), leave nothing under any name, and succeed once the faults stop.
+# Uncompressed, a segment is 16 chunks: its multipart upload is created under a provisional name unique to the push
+# ("<segment>.<16 hex>") and copied to "<segment>-<sha1>" once the SHA-1 is known. With every PUT to a final name
+# failing, archive-push must fail (so PostgreSQL would keep the segment), leave nothing under any name, and succeed
+# once the faults stop.
 writes "before the fault" 50
 switch_and_wait # every segment copied so far is archived (none is in flight)
 SEG=$(ls "$T/wal-gaia" | grep -E '^[0-9A-F]{24}$' | sort | tail -1)
@@ -254,7 +255,7 @@ s3_faults
     tap_not_ok "archive-push fails when the copy to the final name keeps failing"
 run_pgbackrest "$CONF" --stanza=demo --recurse repo-ls "archive/demo/$ARCHIVE_ID" >"$T/archive-ls" 2>&1
 assert_eq "after the failed push nothing is stored for the segment, under any name" "" \
-    "$(grep -E "(^|/)$SEG(-|$)" "$T/archive-ls")"
+    "$(grep -E "(^|/)$SEG(-|\.|$)" "$T/archive-ls")"
 rc=0; run push-retry run_gaiarest "$CONF" --stanza=demo --compress-type=none archive-push "$T/wal-gaia/$SEG" || rc=$?
 rm -f "$T/get/$SEG"
 run_pgbackrest "$CONF" --stanza=demo archive-get "$SEG" "$T/get/$SEG" >"$T/get.log" 2>&1
@@ -266,13 +267,13 @@ else
 fi
 run_pgbackrest "$CONF" --stanza=demo --recurse repo-ls "archive/demo/$ARCHIVE_ID" >"$T/archive-ls" 2>&1
 assert_eq "the segment is stored once, under its final uncompressed name only" "1" \
-    "$(grep -cE "(^|/)$SEG(-|$)" "$T/archive-ls")$(grep -E "(^|/)$SEG(-|$)" "$T/archive-ls" | grep -vE "$SEG-[0-9a-f]{40}$")"
+    "$(grep -cE "(^|/)$SEG(-|\.|$)" "$T/archive-ls")$(grep -E "(^|/)$SEG(-|\.|$)" "$T/archive-ls" | grep -vE "$SEG-[0-9a-f]{40}$")"
 
 # The copy succeeds but the provisional object cannot be removed: the segment is stored, so the push succeeds with a
 # warning and the final object is whole.
 STORED=$(grep -E "(^|/)$SEG-" "$T/archive-ls")
 "$S3_TOOL" --config="$CONF" rm "archive/demo/$ARCHIVE_ID/$STORED" >"$T/rm.log" 2>&1 || bail_out "cannot remove $STORED"
-s3_faults "500:*:DELETE:/$SEG\$"
+s3_faults "500:*:DELETE:/$SEG\\.[0-9a-f]{16}\$"
 rc=0; run push-delete-fault run_gaiarest "$CONF" --stanza=demo --compress-type=none --io-timeout=2 archive-push \
     "$T/wal-gaia/$SEG" || rc=$?
 s3_faults
@@ -282,13 +283,14 @@ assert_eq "a provisional object that cannot be removed: the push succeeds with a
 run_pgbackrest "$CONF" --stanza=demo --recurse repo-ls "archive/demo/$ARCHIVE_ID" >"$T/archive-ls" 2>&1
 rm -f "$T/get/$SEG"
 run_pgbackrest "$CONF" --stanza=demo archive-get "$SEG" "$T/get/$SEG" >"$T/get.log" 2>&1
-if grep -qE "(^|/)$SEG$" "$T/archive-ls" && cmp -s "$T/wal-gaia/$SEG" "$T/get/$SEG"; then
+PROVISIONAL=$(grep -E "(^|/)$SEG\.[0-9a-f]{16}$" "$T/archive-ls")
+if [ -n "$PROVISIONAL" ] && cmp -s "$T/wal-gaia/$SEG" "$T/get/$SEG"; then
     tap_ok "the stray provisional object is left, the final one is whole (stock archive-get)"
 else
     tap_not_ok "the stray provisional object is left, the final one is whole (stock archive-get)"
 fi
-"$S3_TOOL" --config="$CONF" rm "archive/demo/$ARCHIVE_ID/${STORED%/*}/$SEG" >"$T/rm.log" 2>&1 ||
-    bail_out "cannot remove the provisional $SEG"
+"$S3_TOOL" --config="$CONF" rm "archive/demo/$ARCHIVE_ID/$PROVISIONAL" >"$T/rm.log" 2>&1 ||
+    bail_out "cannot remove the provisional $PROVISIONAL"
 
 # --- expire, verify -----------------------------------------------------------------------------------------------------
 writes "before expire" 50

@@ -6,7 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <inttypes.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/error.h"
@@ -205,13 +208,32 @@ push_segment_stream(StorageRead *read, HashThread *hasher, uint8_t *first, size_
     return pipeline_finish(pipeline, push_sink_write, write);
 }
 
-/* Store a segment whose first chunk is read: SHA-1 on the hashing thread, compress (+ encrypt) and write here,
- * then the final name "<name>-<sha1>[.<ext>]" once the digest is known. */
+/* The name the segment is written under until its SHA-1 is known: "<name>.<16 hex>", unique to this push, so that
+ * two processes pushing the same segment at once (an async background process still running when archive_command
+ * turns synchronous, two hosts of one system) never write into, complete, copy or remove each other's provisional
+ * file or object. It matches no stored-segment pattern, so no reader ever takes it for a segment. */
+static char *
+push_provisional_path(const PushSegment *push)
+{
+    uint64_t unique = 0;
+    if (getrandom(&unique, sizeof(unique), GRND_NONBLOCK) != (ssize_t)sizeof(unique)) {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME, &now);
+        unique = ((uint64_t)getpid() << 40) ^ ((uint64_t)now.tv_sec << 20) ^ (uint64_t)now.tv_nsec;
+    }
+    char *name = mem_printf("%s.%016" PRIx64, push->wal_file, unique);
+    char *path = layout_wal_path(push->options->stanza, push->archive_id, name);
+    free(name);
+    return path;
+}
+
+/* Store a segment whose first chunk is read: SHA-1 on the hashing thread, compress (+ encrypt) and write here under
+ * a provisional name, then the final name "<name>-<sha1>[.<ext>]" once the digest is known. */
 static int
 push_segment_store(const PushSegment *push, StorageRead *read, HashThread *hasher, uint8_t *first,
                    size_t first_size)
 {
-    char *temp_path = layout_wal_path(push->options->stanza, push->archive_id, push->wal_file);
+    char *temp_path = push_provisional_path(push);
     StorageWriteOptions options = storage_write_options_default();
     options.writeback = true; /* the disk starts on the first megabytes while the rest is compressed: less to sync */
     StorageWrite *write = NULL;
