@@ -4,6 +4,7 @@
  * GAIAREST_S3RVER_CA set, an already running server is used instead.
  */
 #include <check.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -261,6 +262,55 @@ START_TEST(test_small_round_trip)
     ck_assert_int_eq(storage->driver->remove(storage, "archive/demo/archive.info", true), -1);
     ck_assert_int_eq(err_code(), ERR_FILE_REMOVE);
     ck_assert_int_eq(storage->driver->remove(storage, "archive/demo/archive.info", false), 0);
+    s3_close(storage);
+}
+END_TEST
+
+/* An S3 storage's HTTP client belongs to the first thread that sends with it: another thread's request is refused
+ * (every time, with a message naming the object), and a storage of its own works in any thread. */
+typedef struct ThreadUse {
+    Storage *storage;
+    int result;
+    ErrorCode code;
+    char message[512];
+    bool exists;
+} ThreadUse;
+
+static void *thread_info(void *context)
+{
+    ThreadUse *use = context;
+    StorageInfo info;
+    use->result = use->storage->driver->info(use->storage, "thread/object", false, &info);
+    use->exists = use->result == 0 && info.exists;
+    if (use->result == 0)
+        storage_info_clear(&info);
+    use->code = err_code();
+    snprintf(use->message, sizeof(use->message), "%s", use->result < 0 ? err_message() : "");
+    return NULL;
+}
+
+START_TEST(test_client_one_thread)
+{
+    Storage *storage = s3_open("S3RVER", 0, "/pgbackrest");
+    put(storage, "thread/object", (const uint8_t *)"x", 1);
+
+    ThreadUse shared = {.storage = storage};
+    pthread_t thread;
+    ck_assert_int_eq(pthread_create(&thread, NULL, thread_info, &shared), 0);
+    ck_assert_int_eq(pthread_join(thread, NULL), 0);
+    ck_assert_int_eq(shared.result, -1);
+    ck_assert_int_eq(shared.code, ERR_ASSERT);
+    ck_assert_msg(strstr(shared.message, "thread/object") != NULL && strstr(shared.message, "another thread") != NULL,
+                  "%s", shared.message);
+
+    ThreadUse own = {.storage = s3_open("S3RVER", 0, "/pgbackrest")};
+    ck_assert_int_eq(pthread_create(&thread, NULL, thread_info, &own), 0);
+    ck_assert_int_eq(pthread_join(thread, NULL), 0);
+    ck_assert_msg(own.result == 0 && own.exists, "%s", own.message);
+    s3_close(own.storage);
+
+    /* the owner keeps working */
+    ck_assert_int_eq(storage->driver->remove(storage, "thread/object", true), 0);
     s3_close(storage);
 }
 END_TEST
@@ -847,6 +897,7 @@ int main(void)
     tcase_set_timeout(tc, 180);
     tcase_add_test(tc, test_small_round_trip);
     tcase_add_test(tc, test_multipart);
+    tcase_add_test(tc, test_client_one_thread);
     tcase_add_test(tc, test_write_set_name);
     tcase_add_test(tc, test_list_regex_prefix);
     tcase_add_test(tc, test_range_and_missing);

@@ -654,25 +654,13 @@ backup_compress_threads(void)
     return cores > 1 ? (unsigned)(cores < 8 ? cores : 8) : 0;
 }
 
-/* A copy worker: the shared settings and, when the cores outnumber the workers, its own hashing thread. */
+/* A copy worker: the shared settings with a repository storage of its own (opened in its thread, used by it alone)
+ * and, when the cores outnumber the workers, its own hashing thread. */
 typedef struct BackupWorker {
-    const BackupFileShared *shared;
+    BackupFileShared shared;
+    Repo repo;
     HashThread *hasher;
 } BackupWorker;
-
-static int
-backup_worker_init(void *shared, unsigned worker_index, void **context)
-{
-    (void)worker_index;
-    BackupWorker *worker = mem_calloc(1, sizeof(BackupWorker));
-    worker->shared = shared;
-    if (worker->shared->hash_threads && hash_thread_start(&worker->hasher) < 0) {
-        free(worker);
-        return -1;
-    }
-    *context = worker;
-    return 0;
-}
 
 static void
 backup_worker_free(void *context)
@@ -681,7 +669,27 @@ backup_worker_free(void *context)
     if (worker == NULL)
         return;
     hash_thread_free(worker->hasher);
+    repo_close(&worker->repo);
     free(worker);
+}
+
+static int
+backup_worker_init(void *shared, unsigned worker_index, void **context)
+{
+    (void)worker_index;
+    BackupWorker *worker = mem_calloc(1, sizeof(BackupWorker));
+    worker->shared = *(const BackupFileShared *)shared;
+    if (repo_open(worker->shared.repo_index, true, &worker->repo) < 0) {
+        free(worker);
+        return -1;
+    }
+    worker->shared.repo = worker->repo.storage;
+    if (worker->shared.hash_threads && hash_thread_start(&worker->hasher) < 0) {
+        backup_worker_free(worker);
+        return -1;
+    }
+    *context = worker;
+    return 0;
 }
 
 /* Run every job of a batch in turn (a PoolJobRun); stops at the first failure. */
@@ -691,7 +699,7 @@ backup_batch_run(void *context, void *batch_pointer)
     BackupWorker *worker = context;
     BackupBatch *batch = batch_pointer;
     for (size_t i = 0; i < batch->count; i++)
-        TRY(backup_file_run(worker->shared, worker->hasher, batch->jobs[i]));
+        TRY(backup_file_run(&worker->shared, worker->hasher, batch->jobs[i]));
     return 0;
 }
 
@@ -1309,9 +1317,10 @@ backup_execute(BackupState *state)
     state->manifest.backup.timestamp_copy_start = (int64_t)time(NULL);
     TRY(backup_manifest_save_copy(state));
 
-    BackupFileShared shared = {state->repo.storage, state->compress_type, state->compress_level,
-                               state->repo.cipher_type, state->manifest.cipher_pass, state->options->buffer_size,
-                               backup_hash_threads(state->options->process_max), backup_compress_threads()};
+    BackupFileShared shared = {state->repo.storage, state->options->repo_index, state->compress_type,
+                               state->compress_level, state->repo.cipher_type, state->manifest.cipher_pass,
+                               state->options->buffer_size, backup_hash_threads(state->options->process_max),
+                               backup_compress_threads()};
     TRY(backup_copy_files(state, &shared));
     backup_removed_files_drop(state);
     if (state->options->online) {

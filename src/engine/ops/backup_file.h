@@ -22,7 +22,9 @@
 
 /* What every job of one backup shares (read-only while the workers run). */
 typedef struct BackupFileShared {
-    Storage *repo;             /* repository storage (the posix driver keeps no per-call state) */
+    Storage *repo;             /* repository storage; used by one thread only (an S3 storage's HTTP client is not
+                                * shared): each copy worker has its own, opened from repo_index */
+    unsigned repo_index;
     CompressType compress_type;
     int compress_level;
     CipherType cipher_type;

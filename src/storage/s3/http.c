@@ -36,6 +36,8 @@ struct HttpClient {
      * cache of the multi handle that ran the transfer, and a stream's multi handle is freed with the stream: every
      * streamed GET would open a new TLS connection. One client is used by one thread, so no locks are needed. */
     CURLSH *share;
+    pthread_t owner;           /* the thread of the first request: the only one that may send (client_owned) */
+    bool owner_set;
     HttpTraceCallback trace;
     void *trace_context;
     HttpHeaderTraceCallback header_trace;
@@ -390,9 +392,26 @@ static int transport_error(HttpClient *client, const HttpRequest *request, CURLc
     return -1;
 }
 
+/* Nothing in a client (idle handles, the connection cache it shares without locks) may be used by two threads: the
+ * first thread to send owns it, and a request from any other is refused, so that a client shared by mistake fails
+ * every time, not once in a while. */
+static int client_owned(HttpClient *client, const HttpRequest *request)
+{
+    if (!client->owner_set) {
+        client->owner = pthread_self();
+        client->owner_set = true;
+        return 0;
+    }
+    if (pthread_equal(client->owner, pthread_self()))
+        return 0;
+    return err_set(ERR_ASSERT, "unable to %s https://%s%s: the HTTP client of this storage belongs to another thread "
+                   "(each thread needs its own storage)", request->verb, client->host, request->path);
+}
+
 int http_request(HttpClient *client, const HttpRequest *request, HttpResponse *response)
 {
     memset(response, 0, sizeof(*response));
+    TRY(client_owned(client, request));
     int64_t deadline = now_ms() + client->timeout_ms;
     for (unsigned attempt = 0;; attempt++) {
         http_response_clear(response);
@@ -479,6 +498,7 @@ int http_stream_open(HttpClient *client, const HttpRequest *request, HttpRespons
 {
     memset(response, 0, sizeof(*response));
     *result = NULL;
+    TRY(client_owned(client, request));
     HttpStream *stream = mem_calloc(1, sizeof(*stream));
     stream->client = client;
     stream->path = mem_printf("https://%s%s", client->host, request->path);
