@@ -2,11 +2,11 @@
 #include "engine/ops/archive_push.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <inttypes.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
