@@ -12,7 +12,8 @@
 #   equal the source at backup time (row count + md5 of the sorted rows);
 #   stock backup full -> gaiarest restore (restore_command = gaiarest archive-get), tables equal;
 #   archive-push through faults: the copy of a multipart segment to its final name failing (push fails, nothing
-#   left), the removal of the provisional object failing (push succeeds with a warning);
+#   left), the removal of the provisional object failing (push succeeds with a warning); three concurrent pushes of
+#   one segment (each under its own provisional key) all succeed and leave one whole object;
 #   gaiarest expire (--repo1-retention-full=1; 2 in the file, so no backup expires the other tool's) removes
 #   gaiarest's backups and the WAL before the stock full; stock info agrees; gaiarest verify (with connection reuse)
 #   and stock verify find the repository consistent; gaiarest check; gaiarest stop + stanza-delete empties the
@@ -291,6 +292,26 @@ else
 fi
 "$S3_TOOL" --config="$CONF" rm "archive/demo/$ARCHIVE_ID/$PROVISIONAL" >"$T/rm.log" 2>&1 ||
     bail_out "cannot remove the provisional $PROVISIONAL"
+
+# Three pushes of that segment at once (multipart uploads, uncompressed): each uploads under its own provisional key,
+# so none completes, copies or deletes another's; all succeed, and one whole object is left under the final name.
+"$S3_TOOL" --config="$CONF" rm "archive/demo/$ARCHIVE_ID/$STORED" >"$T/rm.log" 2>&1 || bail_out "cannot remove $STORED"
+pids=()
+for i in 1 2 3; do
+    run_gaiarest "$CONF" --stanza=demo --compress-type=none archive-push "$T/wal-gaia/$SEG" \
+        >"$T/concurrent.$i.log" 2>&1 &
+    pids+=($!)
+done
+failed=0
+for pid in "${pids[@]}"; do wait "$pid" || failed=$((failed + 1)); done
+[ "$failed" = 0 ] || cat "$T"/concurrent.*.log | head -20 | tap_diag
+run_pgbackrest "$CONF" --stanza=demo --recurse repo-ls "archive/demo/$ARCHIVE_ID" >"$T/archive-ls" 2>&1
+rm -f "$T/get/$SEG"
+run_pgbackrest "$CONF" --stanza=demo archive-get "$SEG" "$T/get/$SEG" >"$T/get.log" 2>&1
+same=no
+cmp -s "$T/wal-gaia/$SEG" "$T/get/$SEG" && same=yes
+assert_eq "three concurrent pushes of one segment succeed and leave one whole object (stock archive-get)" \
+    "0 $STORED yes" "$failed $(grep -E "(^|/)$SEG(-|\.|$)" "$T/archive-ls" | tr '\n' ' ' | sed 's/ $//') $same"
 
 # --- expire, verify -----------------------------------------------------------------------------------------------------
 writes "before expire" 50
