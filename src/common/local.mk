@@ -10,6 +10,7 @@ noinst_HEADERS += \
 	src/common/log.h \
 	src/common/mem.h \
 	src/common/strlist.h \
+	src/common/target_clones.h \
 	include/gaiarest/version.h
 libgaiarest_a_SOURCES += src/common/log.c
 # json: pgBackRest's JSON dialect (repofmt)

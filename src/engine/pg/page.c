@@ -3,6 +3,8 @@
 
 #include <string.h>
 
+#include "common/target_clones.h"
+
 #define CHECKSUM_LANES 32
 #define FNV_PRIME 16777619u
 #define PD_CHECKSUM_OFFSET 8
@@ -32,12 +34,9 @@ page_stored_checksum(const uint8_t *page)
 /* On x86-64 the lanes are computed with AVX2 where the CPU has it (one version per target, picked at load time;
  * O3 for this function so that GCC vectorises it fully):
  * about 1.5x the SSE2 baseline's speed, which matters because backup checks every page of every relation. */
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__has_attribute) && !defined(__SANITIZE_THREAD__)
-#if __has_attribute(target_clones) /* (not under ThreadSanitizer: its instrumented resolver runs before its runtime) */
+#ifdef GAIA_TARGET_CLONES
 #define PAGE_CHECKSUM_CLONES __attribute__((target_clones("avx2", "default"), optimize("O3")))
-#endif
-#endif
-#ifndef PAGE_CHECKSUM_CLONES
+#else
 #define PAGE_CHECKSUM_CLONES
 #endif
 

@@ -16,6 +16,7 @@
 
 #include "common/error.h"
 #include "common/mem.h"
+#include "common/target_clones.h"
 #include "storage/filter/compress.h"
 
 #define LZ4P_BLOCK_SIZE ((size_t)1 << 20) /* the descriptor's "1 MiB" maximum block size */
@@ -80,12 +81,9 @@ xxh32_stripe(Xxh32 *state, const uint8_t *stripe)
 /* On x86-64 a version per instruction set (picked at load time): with AVX2 the compiler keeps the four lanes in one
  * vector (vpmulld), with AVX-512 it also rotates them in one instruction; 2.4 -> 3.4 GB/s here, and this runs on
  * archive-push's critical path. */
-#if defined(__x86_64__) && defined(__GNUC__) && defined(__has_attribute) && !defined(__SANITIZE_THREAD__)
-#if __has_attribute(target_clones) /* (not under ThreadSanitizer: its instrumented resolver runs before its runtime) */
+#ifdef GAIA_TARGET_CLONES
 #define XXH32_CLONES __attribute__((target_clones("arch=x86-64-v4", "avx2", "default")))
-#endif
-#endif
-#ifndef XXH32_CLONES
+#else
 #define XXH32_CLONES
 #endif
 
