@@ -178,7 +178,8 @@ push_pipeline_new(const PushSegment *push)
 {
     Pipeline *pipeline = pipeline_new();
     if (push->options->compress_type == COMPRESS_LZ4 && push->options->compress_threads > 0)
-        pipeline_add(pipeline, filter_lz4_parallel_new(push->options->compress_level, push->options->compress_threads, true));
+        pipeline_add(pipeline,
+                     filter_lz4_parallel_new(push->options->compress_level, push->options->compress_threads, true));
     else if (push->options->compress_type != COMPRESS_NONE)
         filter_compress_set_threads(pipeline_add(pipeline, filter_compress_new(push->options->compress_type,
                                                                                push->options->compress_level, false)),
