@@ -304,6 +304,21 @@ pg_table_state() {
     pg_sql "$cluster" "$sql"
 }
 
+# run_concurrently COUNT LOG_PREFIX COMMAND...: COUNT copies of COMMAND started at once, the output of copy i in
+# LOG_PREFIX.i.log; sets CONCURRENT_FAILED to how many exited non-zero, and prints the start of their logs as
+# diagnostics when any did
+run_concurrently() {
+    local count=$1 prefix=$2 i pid pids=()
+    shift 2
+    for i in $(seq 1 "$count"); do
+        "$@" >"$prefix.$i.log" 2>&1 &
+        pids+=($!)
+    done
+    CONCURRENT_FAILED=0
+    for pid in "${pids[@]}"; do wait "$pid" || CONCURRENT_FAILED=$((CONCURRENT_FAILED + 1)); done
+    [ "$CONCURRENT_FAILED" = 0 ] || cat "$prefix".*.log | head -20 | tap_diag
+}
+
 pg_bench() {
     local name=$1
     shift

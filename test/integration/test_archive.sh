@@ -226,16 +226,9 @@ assert_eq "(c) the repository is unchanged by every refusal" "$before" "$(repo_s
 # copy is whole. Uncompressed, so that the writes overlap for long.
 stored_file=$(find "$GAIA_TMP/repo/archive/demo" -name "$segment-*")
 mv "$stored_file" "$GAIA_TMP/stored.save"
-pids=()
-for i in 1 2 3 4 5 6; do
-    run_gaiarest "$CONF" --stanza=demo --compress-type=none archive-push "$GAIA_TMP/wal/$segment" \
-        >"$GAIA_TMP/concurrent.$i.log" 2>&1 &
-    pids+=($!)
-done
-failed=0
-for pid in "${pids[@]}"; do wait "$pid" || failed=$((failed + 1)); done
-assert_eq "(c) six concurrent pushes of one segment all succeed" 0 "$failed"
-[ "$failed" = 0 ] || cat "$GAIA_TMP"/concurrent.*.log | head -20 | tap_diag
+run_concurrently 6 "$GAIA_TMP/concurrent" \
+    run_gaiarest "$CONF" --stanza=demo --compress-type=none archive-push "$GAIA_TMP/wal/$segment"
+assert_eq "(c) six concurrent pushes of one segment all succeed" 0 "$CONCURRENT_FAILED"
 concurrent=$(find "$GAIA_TMP/repo/archive/demo" -name "$segment*" -printf '%f\n')
 sha1=$(sha1_of "$GAIA_TMP/wal/$segment")
 stored_sha1=$(find "$GAIA_TMP/repo/archive/demo" -name "$segment-*" -exec sha1sum {} + | cut -c1-40)

@@ -296,22 +296,15 @@ fi
 # Three pushes of that segment at once (multipart uploads, uncompressed): each uploads under its own provisional key,
 # so none completes, copies or deletes another's; all succeed, and one whole object is left under the final name.
 "$S3_TOOL" --config="$CONF" rm "archive/demo/$ARCHIVE_ID/$STORED" >"$T/rm.log" 2>&1 || bail_out "cannot remove $STORED"
-pids=()
-for i in 1 2 3; do
-    run_gaiarest "$CONF" --stanza=demo --compress-type=none archive-push "$T/wal-gaia/$SEG" \
-        >"$T/concurrent.$i.log" 2>&1 &
-    pids+=($!)
-done
-failed=0
-for pid in "${pids[@]}"; do wait "$pid" || failed=$((failed + 1)); done
-[ "$failed" = 0 ] || cat "$T"/concurrent.*.log | head -20 | tap_diag
+run_concurrently 3 "$T/concurrent" \
+    run_gaiarest "$CONF" --stanza=demo --compress-type=none archive-push "$T/wal-gaia/$SEG"
 run_pgbackrest "$CONF" --stanza=demo --recurse repo-ls "archive/demo/$ARCHIVE_ID" >"$T/archive-ls" 2>&1
 rm -f "$T/get/$SEG"
 run_pgbackrest "$CONF" --stanza=demo archive-get "$SEG" "$T/get/$SEG" >"$T/get.log" 2>&1
 same=no
 cmp -s "$T/wal-gaia/$SEG" "$T/get/$SEG" && same=yes
 assert_eq "three concurrent pushes of one segment succeed and leave one whole object (stock archive-get)" \
-    "0 $STORED yes" "$failed $(grep -E "(^|/)$SEG(-|\.|$)" "$T/archive-ls" | tr '\n' ' ' | sed 's/ $//') $same"
+    "0 $STORED yes" "$CONCURRENT_FAILED $(grep -E "(^|/)$SEG(-|\.|$)" "$T/archive-ls" | tr '\n' ' ' | sed 's/ $//') $same"
 
 # --- expire, verify -----------------------------------------------------------------------------------------------------
 writes "before expire" 50
