@@ -18,6 +18,10 @@
 #define COMPRESS_LIBRARY_CHUNK_MAX ((size_t)1 << 30)
 /* The least free space offered to a library call that produces output of unknown size. */
 #define COMPRESS_OUT_MIN ((size_t)64 * 1024)
+/* The space offered to LZ4F_decompress: it decodes a block straight into the caller's buffer only when that can take
+ * the frame's largest block (1 MiB in the frames gaiarest writes, 64 KiB in stock pgBackRest's); with less it decodes
+ * into a buffer of its own and copies every byte out. */
+#define LZ4_DECOMPRESS_OUT_MIN ((size_t)1 << 20)
 
 /***********************************************************************************************************************
  * Type names, extensions and levels
@@ -481,11 +485,10 @@ lz4_decompress_process(Filter *filter, const uint8_t *in, size_t in_size, Buf *o
         return decompress_error_trailing(filter);
 
     size_t offset = 0;
-    size_t want = in_size * 2 > COMPRESS_OUT_MIN ? in_size * 2 : COMPRESS_OUT_MIN;
     bool out_full;
     do {
         size_t avail;
-        uint8_t *dst = out_space(out, want, &avail);
+        uint8_t *dst = out_space(out, LZ4_DECOMPRESS_OUT_MIN, &avail);
         size_t dst_size = avail;
         size_t src_size = in_size - offset;
         LZ4F_decompressOptions_t options = {.skipChecksums = state->skip_checksum ? 1 : 0};
@@ -503,7 +506,6 @@ lz4_decompress_process(Filter *filter, const uint8_t *in, size_t in_size, Buf *o
             return 0;
         }
         out_full = dst_size == avail;
-        want = COMPRESS_OUT_MIN;
     } while (offset < in_size || out_full);
     return 0;
 }
