@@ -89,9 +89,12 @@ cmd_backup(void)
     options.excludes = excludes;
     options.lock_path = cfg_str(OPT_LOCK_PATH);
     options.retention_full_set = cfg_has_idx(OPT_REPO_RETENTION_FULL, repo);
-    if (cfg_bool_idx(OPT_REPO_HARDLINK, repo) || cfg_bool_idx(OPT_REPO_BUNDLE, repo) || cfg_bool_idx(OPT_REPO_BLOCK, repo))
-        return err_set(ERR_FEATURE_NOT_SUPPORTED, "repo hardlink, bundle and block options are not supported by "
-                       "gaiarest backup yet");
+    if (cfg_bool_idx(OPT_REPO_HARDLINK, repo) || cfg_bool_idx(OPT_REPO_BLOCK, repo))
+        return err_set(ERR_FEATURE_NOT_SUPPORTED, "repo hardlink and block options are not supported by gaiarest "
+                       "backup yet");
+    options.bundle = cfg_bool_idx(OPT_REPO_BUNDLE, repo);
+    options.bundle_limit = (uint64_t)cfg_int_idx(OPT_REPO_BUNDLE_LIMIT, repo);
+    options.bundle_size = (uint64_t)cfg_int_idx(OPT_REPO_BUNDLE_SIZE, repo);
     /* refused rather than ignored: a backup taken from the primary instead would load the host it was meant to spare */
     if (cfg_bool(OPT_BACKUP_STANDBY)) {
         err_set(ERR_FEATURE_NOT_SUPPORTED, "option 'backup-standby' is not supported by gaiarest backup yet");

@@ -62,12 +62,13 @@ last_label() { # last_label REPO
     run_pgbackrest "$CONF" --stanza=demo --repo="$1" --output=json info | jq -r '.[0].backup[-1].label'
 }
 
-# gaia_backup DESC REPO TYPE [ARGS...]: run gaiarest backup, remember the source's table state under its label.
+# gaia_backup DESC REPO TYPE [ARGS...]: run gaiarest backup, remember the source's table state under its label
+# (console log level GAIA_LOG_LEVEL, default info).
 gaia_backup() {
     local desc=$1 repo=$2 type=$3 rc=0
     shift 3
     table_state src >"$W/state.before"
-    run_gaiarest "$CONF" --stanza=demo --repo="$repo" --type="$type" --log-level-console=info "$@" backup \
+    run_gaiarest "$CONF" --stanza=demo --repo="$repo" --type="$type" --log-level-console="${GAIA_LOG_LEVEL:-info}" "$@" backup \
         >"$W/gaia-backup.log" 2>&1 || rc=$?
     assert_status "gaiarest backup: $desc" 0 $rc
     [ $rc = 0 ] || tap_diag <"$W/gaia-backup.log"
@@ -307,9 +308,124 @@ assert_eq "lz4: independent 1 MiB blocks, no content checksum (the manifest hold
     "$(big_header "$LABEL" lz4)"
 restore_check "lz4 full with a large file" 1 "$LABEL"
 
-# --- 5c. options gaiarest backup does not implement are refused, the repository untouched ----------------------------
+# --- 5c. bundles (repo-bundle): small files packed into bundle objects, read by stock ---------------------------------
+# a small bundle size and limit so that the test cluster makes several bundles and keeps large files out of them
+BUNDLE_OPTS="--repo1-bundle --repo1-bundle-size=1MiB --repo1-bundle-limit=64KiB"
+# bundle_check LABEL: every file of 1..65536 bytes stored in this backup is a slice of bundle/<bni> at <bno> of
+# <repo-size> bytes whose SHA-1 is its rck and which decompresses to the bytes of its checksum; larger files are files
+# of their own; empty files and the files written at backup stop (backup_label, tablespace_map) are not in a bundle.
+# Prints a summary or the first problems. (Run on stock's bundled backup too: the same rules.)
+bundle_check() {
+    python3 - "$W/repo1/backup/demo/$1" <<'EOF'
+import hashlib, json, os, subprocess, sys, zlib
+root = sys.argv[1]
+STOP_FILES = ("pg_data/backup_label", "pg_data/tablespace_map")
+section, files, problems, bundled = None, {}, [], 0
+for line in open(os.path.join(root, "backup.manifest")):
+    line = line.rstrip("\n")
+    if line.startswith("["):
+        section = line
+    elif section == "[target:file]" and "=" in line:
+        name, value = line.split("=", 1)
+        files[name] = json.loads(value)
+    elif section == "[backup:option]" and line.startswith("option-compress-type="):
+        ext = json.loads(line.split("=", 1)[1])
+def plain(stored):
+    if ext == "gz":
+        return zlib.decompress(stored, 31)
+    return subprocess.run([{"zst": "zstd", "lz4": "lz4"}[ext], "-d", "-c"], input=stored, stdout=subprocess.PIPE,
+                          check=True).stdout
+for name, entry in files.items():
+    size, here = entry["size"], "reference" not in entry
+    if "bni" in entry:
+        if not here:
+            continue  # a reference keeps the prior's bundle
+        bundled += 1
+        if size == 0 or size > 65536 or name in STOP_FILES:
+            problems.append("%s (%d bytes) is in a bundle" % (name, size))
+        with open(os.path.join(root, "bundle", str(entry["bni"])), "rb") as bundle:
+            bundle.seek(entry.get("bno", 0))
+            stored = bundle.read(entry["repo-size"])
+        if hashlib.sha1(stored).hexdigest() != entry.get("rck"):
+            problems.append("%s: the slice's SHA-1 is not its rck" % name)
+        elif hashlib.sha1(plain(stored)).hexdigest() != entry.get("checksum"):
+            problems.append("%s: the slice does not decompress to its checksum" % name)
+    elif here and size > 0:
+        if size <= 65536 and name not in STOP_FILES:
+            problems.append("%s (%d bytes) is not in a bundle" % (name, size))
+        if not os.path.exists(os.path.join(root, name + "." + ext)):
+            problems.append("%s: no file of its own" % name)
+    elif here and (os.path.exists(os.path.join(root, name + "." + ext)) or "checksum" in entry):
+        problems.append("%s: an empty file was stored" % name)
+bundles = len(os.listdir(os.path.join(root, "bundle"))) if os.path.isdir(os.path.join(root, "bundle")) else 0
+print("\n".join(problems[:10]) if problems else "ok: %d bundled files in %d bundles" % (bundled, bundles))
+EOF
+}
+GAIA_LOG_LEVEL=detail gaia_backup "bundled full (gz)" 1 full --compress-type=gz $BUNDLE_OPTS
+BFULL=$LABEL
+grep -qx "backup-bundle=true" "$W/repo1/backup/demo/$BFULL/backup.manifest" && tap_ok "bundled full: backup-bundle=true" ||
+    tap_not_ok "bundled full: backup-bundle=true"
+out=$(bundle_check "$BFULL")
+case $out in
+ok:*) tap_ok "bundled full: small files are verified slices of the bundles, large and empty files are not ($out)" ;;
+*) tap_not_ok "bundled full: small files are verified slices of the bundles, large and empty files are not"; echo "$out" | tap_diag ;;
+esac
+[ "$(ls "$W/repo1/backup/demo/$BFULL/bundle" | wc -l)" -ge 2 ] && tap_ok "bundled full: several bundles of at most 1 MiB" ||
+    tap_not_ok "bundled full: several bundles of at most 1 MiB"
+grep -Eq "backup file .* \(bundle [0-9]+/[0-9]+, " "$W/gaia-backup.log" && tap_ok "bundled full: the log names bundle and offset" ||
+    tap_not_ok "bundled full: the log names bundle and offset"
+writes 200
+gaia_backup "bundled incr" 1 incr $BUNDLE_OPTS
+BINCR=$LABEL
+out=$(bundle_check "$BINCR")
+case $out in
+ok:*) tap_ok "bundled incr: changed small files in new bundles ($out)" ;;
+*) tap_not_ok "bundled incr: changed small files in new bundles"; echo "$out" | tap_diag ;;
+esac
+refs=$(grep -c "\"bni\":[0-9]*.*\"reference\":\"$BFULL\"" "$W/repo1/backup/demo/$BINCR/backup.manifest")
+[ "$refs" -gt 0 ] && tap_ok "bundled incr: unchanged files reference the full's bundles ($refs)" ||
+    tap_not_ok "bundled incr: unchanged files reference the full's bundles"
+restore_check "bundled full" 1 "$BFULL"
+restore_check "bundled incr" 1 "$BINCR"
+rc=0
+run_pgbackrest "$CONF" --stanza=demo --repo=1 --set="$BINCR" verify >"$W/verify-bundle.txt" 2>&1 || rc=$?
+assert_status "stock verify of the bundled incr" 0 $rc
+[ $rc = 0 ] || tail -20 "$W/verify-bundle.txt" | tap_diag
+rc=0
+run_gaiarest "$CONF" --stanza=demo --repo=1 --set="$BINCR" verify >"$W/gaia-verify-bundle.txt" 2>&1 || rc=$?
+assert_status "gaiarest verify of the bundled incr" 0 $rc
+[ $rc = 0 ] || tail -20 "$W/gaia-verify-bundle.txt" | tap_diag
+# gaiarest's own restore of its bundled incr
+rc=0
+run_gaiarest "$CONF" --stanza=demo --repo=1 --set="$BINCR" --pg1-path="$W/bundle-gaia" --tablespace-map-all="$W/bundle-gaia-ts" \
+    --type=immediate --target-action=promote restore >"$W/bundle-gaia-restore.log" 2>&1 || rc=$?
+assert_status "gaiarest restore of the bundled incr" 0 $rc
+[ $rc = 0 ] || tap_diag <"$W/bundle-gaia-restore.log"
+if [ $rc = 0 ] && pg_start_restored bundle_gaia "$W/bundle-gaia"; then
+    table_state bundle_gaia >"$W/bundle-gaia.state"
+    assert_file_eq "gaiarest-restored bundled incr has the tables of backup time" "$W/state.$BINCR" "$W/bundle-gaia.state"
+    pg_stop bundle_gaia
+else
+    tap_not_ok "gaiarest-restored bundled incr has the tables of backup time"
+fi
+# stock's bundled full (zst) with a gaiarest incr on top, restored by stock
+run_pgbackrest "$CONF" --stanza=demo --repo=1 --type=full --compress-type=zst $BUNDLE_OPTS backup >"$W/stock-bundle.log" 2>&1 ||
+    { tap_diag <"$W/stock-bundle.log"; bail_out "stock bundled backup failed"; }
+STOCK_BFULL=$(last_label 1)
+out=$(bundle_check "$STOCK_BFULL")
+case $out in
+ok:*) tap_ok "stock's bundled full follows the same rules ($out)" ;;
+*) tap_not_ok "stock's bundled full follows the same rules"; echo "$out" | tap_diag ;;
+esac
+writes 100
+gaia_backup "bundled incr on a stock bundled full" 1 incr $BUNDLE_OPTS
+grep -q "\"bni\":[0-9]*.*\"reference\":\"$STOCK_BFULL\"" "$W/repo1/backup/demo/$LABEL/backup.manifest" &&
+    tap_ok "the incr references stock's bundles" || tap_not_ok "the incr references stock's bundles"
+restore_check "gaiarest bundled incr on a stock bundled full" 1 "$LABEL"
+
+# --- 5d. options gaiarest backup does not implement are refused, the repository untouched ----------------------------
 before=$(run_pgbackrest "$CONF" --stanza=demo --repo=1 --output=json info | jq '.[0].backup | length')
-for option in --repo1-bundle --backup-standby; do
+for option in --repo1-hardlink --backup-standby; do
     rc=0
     run_gaiarest "$CONF" --stanza=demo --repo=1 --type=full "$option" backup >"$W/refused.log" 2>&1 || rc=$?
     assert_status "backup $option refused (FeatureNotSupportedError)" 67 $rc

@@ -10,11 +10,12 @@
 #   gaiarest archive-push --archive-async as archive_command -> stock archive-get, byte-identical;
 #   gaiarest backup full + incr -> stock info lists them, stock restore restores the incr, PostgreSQL starts, tables
 #   equal the source at backup time (row count + md5 of the sorted rows);
+#   gaiarest bundled full (repo-bundle, multipart bundles) -> stock restore and gaiarest restore, tables equal;
 #   stock backup full -> gaiarest restore (restore_command = gaiarest archive-get), tables equal;
 #   archive-push through faults: the copy of a multipart segment to its final name failing (push fails, nothing
 #   left), the removal of the provisional object failing (push succeeds with a warning); three concurrent pushes of
 #   one segment (each under its own provisional key) all succeed and leave one whole object;
-#   gaiarest expire (--repo1-retention-full=1; 2 in the file, so no backup expires the other tool's) removes
+#   gaiarest expire (--repo1-retention-full=1; 3 in the file, so no backup expires the other tool's) removes
 #   gaiarest's backups and the WAL before the stock full; stock info agrees; gaiarest verify (with connection reuse)
 #   and stock verify find the repository consistent; gaiarest check; gaiarest stop + stanza-delete empties the
 #   stanza's prefixes.
@@ -32,7 +33,7 @@ CONF=$C/s3.conf
 START=$SECONDS
 
 s3_conf "$CONF" /cmds "" "repo1-storage-upload-chunk-size=1MiB" "compress-type=lz4" "start-fast=y" \
-    "archive-check=y" "repo1-retention-full=2" "process-max=2"
+    "archive-check=y" "repo1-retention-full=3" "process-max=2"
 
 # archive_command: keep a copy of what PostgreSQL handed over (the reference for archive-get), then push.
 push_command() { # push_command PROGRAM COPY_DIR
@@ -221,6 +222,28 @@ restore_check() {
 }
 restore_check "stock restores gaiarest's incr from S3" pgbackrest pgbackrest "$GAIA_INCR" "${SNAP[incr]}"
 
+# --- gaiarest bundled backup (repo-bundle) -> stock restore, gaiarest restore -----------------------------------------
+# bundles of up to 3 MiB with 1 MiB upload chunks: most are multipart uploads of equal parts
+s3_log_mark
+rc=0; run backup-bundle run_gaiarest "$CONF" --stanza=demo --type=full --repo1-bundle --repo1-bundle-size=3MiB backup || rc=$?
+assert_status "gaiarest bundled full backup to S3" 0 $rc
+SNAP[bundle]=$(snapshot demo)
+assert_eq "gaiarest's bundled backup requests: signatures verified, no forbidden header, Content-MD5, equal parts" "" \
+    "$(s3_log_check md5=1 | grep -v '^parts=')"
+rc=0; run stock-info-bundle run_pgbackrest "$CONF" --stanza=demo --output=json info || rc=$?
+GAIA_BUNDLE=$(jq -r '.[0].backup[-1].label' "$T/stock-info-bundle.out")
+run_pgbackrest "$CONF" --stanza=demo repo-ls "backup/demo/$GAIA_BUNDLE/bundle" >"$T/bundle-ls" 2>&1
+run_pgbackrest "$CONF" --stanza=demo repo-get "backup/demo/$GAIA_BUNDLE/backup.manifest" >"$T/bundle.manifest" 2>&1
+bundles=$(grep -cE '^[0-9]+$' "$T/bundle-ls")
+if [ "$rc" = 0 ] && [ "$bundles" -ge 2 ] && grep -qx "backup-bundle=true" "$T/bundle.manifest"; then
+    tap_ok "stock info lists the bundled full; stock repo-ls finds its $bundles bundles"
+else
+    tap_not_ok "stock info lists the bundled full; stock repo-ls finds its bundles ($bundles)"
+fi
+restore_check "stock restores gaiarest's bundled full from S3" pgbackrest pgbackrest "$GAIA_BUNDLE" "${SNAP[bundle]}"
+restore_check "gaiarest restores its bundled full from S3" "$GAIAREST" "$GAIAREST" "$GAIA_BUNDLE" "${SNAP[bundle]}"
+writes "after bundle" 100
+
 # --- stock backup -> gaiarest restore ---------------------------------------------------------------------------------
 set_archive_command "$(push_command pgbackrest "$T/wal-stock")"
 rc=0; run stock-backup run_pgbackrest "$CONF" --stanza=demo --type=full backup || rc=$?
@@ -320,7 +343,7 @@ assert_eq "the archive now starts at the stock full's first segment" "$STOCK_STA
     "$(jq -r '.[0].archive[0].min' "$T/stock-info3.out")"
 run_pgbackrest "$CONF" --stanza=demo --recurse repo-ls backup/demo >"$T/backup-ls" 2>&1
 assert_eq "the expired backups' objects are gone from the bucket" "0" \
-    "$(grep -cE "^($GAIA_FULL|$GAIA_INCR)/" "$T/backup-ls")"
+    "$(grep -cE "^($GAIA_FULL|$GAIA_INCR|$GAIA_BUNDLE)/" "$T/backup-ls")"
 VERIFY_FROM=$(wc -l <"$S3_LOG")
 rc=0; run gaia-verify run_gaiarest "$CONF" --stanza=demo verify || rc=$?
 assert_status "gaiarest verify on S3 after expire" 0 $rc

@@ -69,6 +69,7 @@ typedef struct BackupState {
     Progress meter;            /* terminal status line and detail-level progress */
     uint64_t saved_at;         /* size_done at the last .copy save */
     bool *file_removed;        /* per manifest file: vanished during the backup */
+    uint64_t bundle_last;      /* repo-bundle: the id of the last bundle started (bundle/1, bundle/2, ...) */
     /* resume */
     char *resume_label;        /* the leftover directory being resumed, NULL when none */
     Manifest resumed;          /* its manifest (.copy) */
@@ -240,9 +241,9 @@ backup_prior_find(BackupState *state)
     if (state->prior.options.hardlink)
         return err_set(ERR_FEATURE_NOT_SUPPORTED, "backup '%s' uses repo hardlinks, which gaiarest does not write",
                        state->prior.backup.label);
-    if (state->prior.backup.block_incr || state->prior.backup.bundle)
-        return err_set(ERR_FEATURE_NOT_SUPPORTED, "backup '%s' is bundled or block incremental, which gaiarest does "
-                       "not continue; take a full backup", state->prior.backup.label);
+    if (state->prior.backup.block_incr)
+        return err_set(ERR_FEATURE_NOT_SUPPORTED, "backup '%s' is block incremental, which gaiarest does not continue; "
+                       "take a full backup", state->prior.backup.label);
     return 0;
 }
 
@@ -277,6 +278,11 @@ backup_resume_mismatch(const BackupState *state, const Manifest *resumed, char *
     if (strcmp(compress, resumed_compress) != 0) {
         snprintf(why, size, "new compression '%s' does not match resumable compression '%s'", compress,
                  resumed_compress);
+        return why;
+    }
+    /* a bundle holds many files at offsets only its final manifest records: its pieces cannot be kept */
+    if (state->options->bundle || resumed->backup.bundle) {
+        snprintf(why, size, "bundled backups are not resumed");
         return why;
     }
     return NULL;
@@ -534,6 +540,7 @@ backup_manifest_build(BackupState *state)
     backup->lsn_start = options->online ? mem_strdup(state->start.lsn) : NULL;
     backup->timestamp_start = (int64_t)state->timestamp_start;
     backup->type = state->type;
+    backup->bundle = options->bundle;
     if (state->has_prior) {
         backup->prior = mem_strdup(state->prior.backup.label);
         backup->reference = mem_printf("%s,%s", state->prior.backup.reference, state->label);
@@ -634,6 +641,9 @@ backup_repo_file(const BackupState *state, const char *name)
 typedef struct BackupBatch {
     BackupFileJob **jobs;
     size_t count;
+    size_t capacity;
+    uint64_t bundle_id;  /* repo-bundle: the jobs go into this bundle (1, 2, ...); 0: each to a file of its own */
+    char *bundle_file;   /* backup/<stanza>/<label>/bundle/<bundle_id> */
 } BackupBatch;
 
 /* Whether each copy worker hashes on a thread of its own: when the cores outnumber the workers (process-max 1 on
@@ -698,6 +708,9 @@ backup_batch_run(void *context, void *batch_pointer)
 {
     BackupWorker *worker = context;
     BackupBatch *batch = batch_pointer;
+    if (batch->bundle_id != 0)
+        return backup_file_bundle_run(&worker->shared, worker->hasher, batch->bundle_file, batch->bundle_id,
+                                      batch->jobs, batch->count);
     for (size_t i = 0; i < batch->count; i++)
         TRY(backup_file_run(&worker->shared, worker->hasher, batch->jobs[i]));
     return 0;
@@ -709,6 +722,7 @@ backup_batch_free(BackupBatch *batch)
     for (size_t i = 0; i < batch->count; i++)
         backup_file_job_free(batch->jobs[i]);
     free(batch->jobs);
+    free(batch->bundle_file);
     free(batch);
 }
 
@@ -783,6 +797,8 @@ backup_file_record(ManifestFile *file, const BackupFileJob *job)
     memcpy(file->checksum, job->result_checksum, sizeof(file->checksum));
     file->has_repo_checksum = job->repo_checksum[0] != '\0';
     memcpy(file->repo_checksum, job->repo_checksum, sizeof(file->repo_checksum));
+    file->bundle_id = job->bundle_id;
+    file->bundle_offset = job->bundle_offset;
 }
 
 /* Move a finished job's result into the manifest (coordinator only). */
@@ -833,6 +849,10 @@ backup_job_done(BackupState *state, BackupFileJob *job)
         if (job->status == BACKUP_FILE_RESUMED)
             LOG_DETAIL("checksum resumed file %s (%s, %.2f%%) checksum %s", job->pg_file, size_text, percent,
                        file->checksum);
+        else if (job->bundle_id != 0)
+            LOG_DETAIL("backup file %s (bundle %" PRIu64 "/%" PRIu64 ", %s, %.2f%%)%s%s", job->pg_file, job->bundle_id,
+                       job->bundle_offset, size_text, percent, job->size > 0 ? " checksum " : "",
+                       job->size > 0 ? file->checksum : "");
         else if (job->size > 0)
             LOG_DETAIL("backup file %s (%s, %.2f%%) checksum %s", job->pg_file, size_text, percent, file->checksum);
         else
@@ -847,6 +867,27 @@ backup_job_done(BackupState *state, BackupFileJob *job)
     return 0;
 }
 
+/* Whether a file of the manifest goes into a bundle (repo-bundle, and no larger than repo-bundle-limit). */
+static bool
+backup_bundled(const BackupState *state, const ManifestFile *file)
+{
+    return state->options->bundle && file->size <= state->options->bundle_limit;
+}
+
+/* An empty file of a bundled backup is not stored at all, as pgBackRest: the manifest entry (size 0, no checksum)
+ * is all a restore needs. A reference to a prior backup is kept (the prior's entry says the same). */
+static void
+backup_empty_bundled(BackupState *state, ManifestFile *file)
+{
+    if (file->reference != NULL)
+        return;
+    BackupFileJob empty = {0};
+    backup_file_record(file, &empty);
+    bool page_candidate = state->checksum_page && manifest_build_page_candidate(file->name, state->tablespace_dir);
+    file->checksum_page_checked = page_candidate;
+    file->checksum_page = page_candidate; /* no page, so no invalid one */
+}
+
 /* The files to copy, sorted largest first; adds their sizes to size_total. */
 static size_t *
 backup_files_order(BackupState *state, size_t *count)
@@ -855,9 +896,13 @@ backup_files_order(BackupState *state, size_t *count)
     JobSort *sort = mem_calloc(manifest->file_count + 1, sizeof(JobSort));
     size_t n = 0;
     for (size_t i = 0; i < manifest->file_count; i++) {
-        const ManifestFile *file = &manifest->files[i];
+        ManifestFile *file = &manifest->files[i];
         if (file->reference != NULL && !state->delta)
             continue;
+        if (backup_bundled(state, file) && file->size == 0) {
+            backup_empty_bundled(state, file);
+            continue;
+        }
         state->size_total += file->size;
         sort[n++] = (JobSort){i, file->size, file->name};
     }
@@ -877,7 +922,7 @@ backup_job_new(BackupState *state, size_t index)
     BackupFileJob *job = mem_calloc(1, sizeof(BackupFileJob));
     job->file_index = index;
     job->pg_file = manifest_build_pg_file(state->options->pg_path, file->name);
-    job->repo_file = backup_repo_file(state, file->name);
+    job->repo_file = backup_bundled(state, file) ? NULL : backup_repo_file(state, file->name);
     job->page_check = state->checksum_page && manifest_build_page_candidate(file->name, state->tablespace_dir);
     job->segment_no = manifest_build_segment_no(file->name);
     job->size_hint = file->size;
@@ -912,18 +957,37 @@ backup_result_take(BackupState *state, PoolResult *result, int *status)
     return *status;
 }
 
-/* The next batch from order[*next]: one large file, or small files up to BACKUP_BATCH_BYTES / BACKUP_BATCH_FILES. */
+static void
+backup_batch_add(BackupBatch *batch, BackupFileJob *job)
+{
+    if (batch->count == batch->capacity) {
+        batch->capacity = batch->capacity > 0 ? batch->capacity * 2 : 16;
+        batch->jobs = mem_realloc(batch->jobs, batch->capacity * sizeof(BackupFileJob *));
+    }
+    batch->jobs[batch->count++] = job;
+}
+
+/* The next batch from order[*next]: one large file, or small files up to BACKUP_BATCH_BYTES / BACKUP_BATCH_FILES;
+ * with repo-bundle, the files of one bundle, up to repo-bundle-size (the order is largest first, so the files
+ * that are bundled come last). */
 static BackupBatch *
 backup_batch_next(BackupState *state, const size_t *order, size_t count, size_t *next)
 {
     BackupBatch *batch = mem_calloc(1, sizeof(BackupBatch));
-    batch->jobs = mem_calloc(BACKUP_BATCH_FILES, sizeof(BackupFileJob *));
+    bool bundle = backup_bundled(state, &state->manifest.files[order[*next]]);
+    uint64_t limit_bytes = bundle ? state->options->bundle_size : BACKUP_BATCH_BYTES;
+    size_t limit_files = bundle ? SIZE_MAX : BACKUP_BATCH_FILES;
+    if (bundle) {
+        batch->bundle_id = ++state->bundle_last;
+        batch->bundle_file = mem_printf("%s/bundle/%" PRIu64, state->backup_path, batch->bundle_id);
+    }
     uint64_t bytes = 0;
-    while (*next < count && batch->count < BACKUP_BATCH_FILES) {
-        uint64_t size = state->manifest.files[order[*next]].size;
-        if (batch->count > 0 && bytes + size > BACKUP_BATCH_BYTES)
+    while (*next < count && batch->count < limit_files) {
+        const ManifestFile *file = &state->manifest.files[order[*next]];
+        if (batch->count > 0 && (bytes + file->size > limit_bytes || backup_bundled(state, file) != bundle))
             break;
-        batch->jobs[batch->count++] = backup_job_new(state, order[*next]);
+        uint64_t size = file->size;
+        backup_batch_add(batch, backup_job_new(state, order[*next]));
         bytes += size;
         (*next)++;
     }

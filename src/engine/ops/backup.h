@@ -17,7 +17,11 @@
  * version are those of the new backup ("resumable backup ... of same type exists"); it keeps its label. Each file
  * already there is kept when the resumed manifest has its checksum and the same size and timestamp as the new
  * manifest, and is then read back and verified by a worker ("checksum resumed file ..."); every other file is
- * removed ("remove file ... from resumed backup (<reason>)") and copied again.
+ * removed ("remove file ... from resumed backup (<reason>)") and copied again. Bundled backups are not resumed.
+ *
+ * Bundles (repo-bundle=y): the small files are stored one after the other in bundle objects, each file a complete
+ * compressed (and encrypted) stream at the offset its manifest entry records (bni, bno, repo-size); empty files are
+ * not stored. A diff/incr on a bundled prior references the prior's bundles.
  */
 #ifndef GAIAREST_ENGINE_OPS_BACKUP_H
 #define GAIAREST_ENGINE_OPS_BACKUP_H
@@ -59,6 +63,11 @@ typedef struct BackupOptions {
     unsigned process_max;
     size_t buffer_size;
     uint64_t manifest_save_threshold;
+    bool bundle;                  /* repo-bundle: files of bundle_limit bytes or less are packed into bundle objects of
+                                   * about bundle_size bytes (backup/<stanza>/<label>/bundle/<n>); empty ones are not
+                                   * stored */
+    uint64_t bundle_limit;
+    uint64_t bundle_size;
     const char *const *excludes;
     size_t exclude_count;
     const char *lock_path;

@@ -1,6 +1,7 @@
 /* backup_file: copy one data-directory file into a backup in one pass (see backup_file.h). */
 #include "engine/ops/backup_file.h"
 
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -206,9 +207,13 @@ backup_file_resume_check(const BackupFileShared *shared, BackupFileJob *job, boo
     return 0;
 }
 
-int
-backup_file_run(const BackupFileShared *shared, HashThread *hasher, BackupFileJob *job)
+/* Decide what a job needs before anything is written: resume (the copy already in the repository checks out),
+ * delta (the content equals the prior's) or a file removed since the manifest was built settle it with *read left
+ * NULL; otherwise *read is the open data-directory file to store. */
+static int
+backup_file_open_source(const BackupFileShared *shared, Storage *pg, BackupFileJob *job, StorageRead **read)
 {
+    *read = NULL;
     job->status = BACKUP_FILE_COPIED;
     if (job->resume_check) {
         bool same = false;
@@ -218,48 +223,90 @@ backup_file_run(const BackupFileShared *shared, HashThread *hasher, BackupFileJo
             return 0;
         }
     }
-    Storage *pg = storage_posix_new("/", false);
-    int result = 0;
-
     if (job->delta_check) {
         bool same = false, missing = false;
-        result = backup_file_delta(pg, job, shared->buffer_size, &same, &missing);
-        if (result == 0 && (same || missing)) {
+        TRY(backup_file_delta(pg, job, shared->buffer_size, &same, &missing));
+        if (same || missing) {
             job->status = missing ? BACKUP_FILE_MISSING : BACKUP_FILE_UNCHANGED;
-            storage_free(pg);
             return 0;
         }
     }
-
-    StorageRead *read = NULL;
-    if (result == 0)
-        result = storage_open_read(pg, job->pg_file, 0, -1, true, &read);
-    if (result == 0 && read == NULL) {
+    TRY(storage_open_read(pg, job->pg_file, 0, -1, true, read));
+    if (*read == NULL)
         job->status = BACKUP_FILE_MISSING;
-        storage_free(pg);
-        return 0;
-    }
+    return 0;
+}
 
+/* Read, check, hash, compress and encrypt an open data-directory file onto the end of `write`; fill the job's
+ * results. */
+static int
+backup_file_store(const BackupFileShared *shared, HashThread *hasher, Storage *pg, BackupFileJob *job,
+                  StorageRead *read, StorageWrite *write)
+{
     RereadContext reread = {pg, job->pg_file};
-    BackupPipeline bp = {0};
-    StorageWrite *write = NULL;
-    if (result == 0) {
-        backup_pipeline_build(shared, job, &reread, NULL, hasher, &bp);
-        StorageWriteOptions options = backup_write_options();
-        result = storage_open_write(shared->repo, job->repo_file, &options, &write);
-    }
-    if (result == 0)
-        result = storage_copy(read, bp.pipeline, write, shared->buffer_size);
-    if (result == 0)
-        result = storage_write_close(write);
+    BackupPipeline bp;
+    backup_pipeline_build(shared, job, &reread, NULL, hasher, &bp);
+    int result = storage_copy(read, bp.pipeline, write, shared->buffer_size);
     if (result == 0)
         backup_pipeline_results(&bp, job);
-    else
-        err_context("unable to back up '%s'", job->pg_file);
-
-    storage_write_free(write);
     pipeline_free(bp.pipeline);
+    return result;
+}
+
+int
+backup_file_run(const BackupFileShared *shared, HashThread *hasher, BackupFileJob *job)
+{
+    Storage *pg = storage_posix_new("/", false);
+    StorageRead *read = NULL;
+    StorageWrite *write = NULL;
+    int result = backup_file_open_source(shared, pg, job, &read);
+    if (result == 0 && read != NULL) {
+        StorageWriteOptions options = backup_write_options();
+        result = storage_open_write(shared->repo, job->repo_file, &options, &write);
+        if (result == 0)
+            result = backup_file_store(shared, hasher, pg, job, read, write);
+        if (result == 0)
+            result = storage_write_close(write);
+    }
+    if (result < 0)
+        err_context("unable to back up '%s'", job->pg_file);
+    storage_write_free(write);
     storage_read_free(read);
+    storage_free(pg);
+    return result;
+}
+
+int
+backup_file_bundle_run(const BackupFileShared *shared, HashThread *hasher, const char *bundle_file,
+                       uint64_t bundle_id, BackupFileJob *const *jobs, size_t count)
+{
+    Storage *pg = storage_posix_new("/", false);
+    StorageWrite *write = NULL; /* opened with the first file to store: no empty bundle */
+    uint64_t offset = 0;
+    int result = 0;
+    for (size_t i = 0; i < count && result == 0; i++) {
+        BackupFileJob *job = jobs[i];
+        StorageRead *read = NULL;
+        result = backup_file_open_source(shared, pg, job, &read);
+        if (result == 0 && read != NULL && write == NULL) {
+            StorageWriteOptions options = backup_write_options();
+            result = storage_open_write(shared->repo, bundle_file, &options, &write);
+        }
+        if (result == 0 && read != NULL) {
+            result = backup_file_store(shared, hasher, pg, job, read, write);
+            if (result == 0) {
+                job->bundle_id = bundle_id;
+                job->bundle_offset = offset;
+                offset += job->repo_size;
+            }
+        }
+        if (result < 0)
+            err_context("unable to back up '%s' into bundle %" PRIu64, job->pg_file, bundle_id);
+        storage_read_free(read);
+    }
+    if (result == 0 && write != NULL)
+        result = storage_write_close(write);
+    storage_write_free(write);
     storage_free(pg);
     return result;
 }

@@ -3,6 +3,7 @@
  *
  * One pass over the file: read -> [page check] -> sha1 -> size -> [compress] -> [cipher] -> size(repo) ->
  * sha1(repo) -> write. The worker fills the job's result; the coordinator alone moves it into the manifest.
+ * Small files may instead be packed one after the other into a bundle object (repo-bundle), each with its offset.
  * In delta mode a file that the manifest references from a prior backup is first only checksummed: when the
  * checksum is the prior's, nothing is written and the reference stays. A file kept from a resumed backup is first
  * read back from the repository (decrypted, decompressed): when its checksum and size are the ones the resumed
@@ -58,6 +59,8 @@ typedef struct BackupFileJob {
     uint64_t resume_size;
     /* results */
     BackupFileStatus status;
+    uint64_t bundle_id;      /* the bundle it was stored in (bni), 0 when stored as a file of its own */
+    uint64_t bundle_offset;  /* its offset in the bundle (bno) */
     uint64_t size;           /* bytes copied */
     uint64_t repo_size;
     char result_checksum[41];
@@ -72,6 +75,13 @@ typedef struct BackupFileJob {
 /* Run one job. `hasher`, when not NULL, is the calling worker's hashing thread: the file's SHA-1 is computed there
  * while this thread checks pages and compresses (used when the cores outnumber the workers). */
 int backup_file_run(const BackupFileShared *shared, HashThread *hasher, BackupFileJob *job);
+
+/* Run the jobs of one bundle (repo-bundle): the files that need storing are written one after the other into
+ * `bundle_file` ("backup/<stanza>/<label>/bundle/<bundle_id>"), each a complete compressed and encrypted stream of
+ * its own; each stored job gets bundle_id and its offset, its length being repo_size. Jobs settled without a copy
+ * (delta, removed) take no space; when none is stored the bundle is not created. */
+int backup_file_bundle_run(const BackupFileShared *shared, HashThread *hasher, const char *bundle_file,
+                           uint64_t bundle_id, BackupFileJob *const *jobs, size_t count);
 
 /* Store `size` bytes from memory (backup_label, tablespace_map) through the same pipeline into `repo_file`;
  * fills the job's result fields. */
