@@ -1,6 +1,7 @@
 /* storage: dispatch to the driver and the helpers common to every driver (see storage.h). */
 #include "storage/storage.h"
 
+#include <inttypes.h>
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
@@ -397,20 +398,31 @@ storage_copy_sink(void *context, const uint8_t *data, size_t size)
     return storage_write(write, data, size);
 }
 
-int
-storage_copy(StorageRead *read, Pipeline *pipeline, StorageWrite *write, size_t buffer_size)
+/* The copy loop: to the end of `read` (bytes == UINT64_MAX) or exactly `bytes` bytes of it. */
+static int
+storage_copy_bytes(StorageRead *read, Pipeline *pipeline, StorageWrite *write, size_t buffer_size, uint64_t bytes)
 {
     if (buffer_size == 0)
         return err_set(ERR_PARAM_INVALID, "buffer size must be greater than zero to copy '%s'", read->path);
 
     uint8_t *buffer = mem_alloc(buffer_size);
     int result = 0;
+    uint64_t left = bytes;
 
-    for (;;) {
+    while (left > 0) {
+        size_t want = left < buffer_size ? (size_t)left : buffer_size;
         size_t got = 0;
-        result = storage_read(read, buffer, buffer_size, &got);
-        if (result < 0 || got == 0)
+        result = storage_read(read, buffer, want, &got);
+        if (result < 0)
             break;
+        if (got == 0) {
+            if (bytes != UINT64_MAX)
+                result = err_set(ERR_FILE_READ, "unexpected end of '%s': %" PRIu64 " of %" PRIu64 " bytes missing",
+                                 read->path, left, bytes);
+            break;
+        }
+        if (bytes != UINT64_MAX)
+            left -= got;
         if (pipeline != NULL)
             result = pipeline_push(pipeline, buffer, got, storage_copy_sink, write);
         else
@@ -424,6 +436,20 @@ storage_copy(StorageRead *read, Pipeline *pipeline, StorageWrite *write, size_t 
 
     free(buffer);
     return result;
+}
+
+int
+storage_copy(StorageRead *read, Pipeline *pipeline, StorageWrite *write, size_t buffer_size)
+{
+    return storage_copy_bytes(read, pipeline, write, buffer_size, UINT64_MAX);
+}
+
+int
+storage_copy_part(StorageRead *read, Pipeline *pipeline, StorageWrite *write, size_t buffer_size, uint64_t bytes)
+{
+    if (bytes == UINT64_MAX)
+        return err_set(ERR_PARAM_INVALID, "part of '%s' too large", read->path);
+    return storage_copy_bytes(read, pipeline, write, buffer_size, bytes);
 }
 
 /* Sink that appends pipeline output to a Buf. */

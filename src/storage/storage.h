@@ -207,6 +207,11 @@ void storage_free(Storage *storage);
  * write is closed or freed here; the caller closes the write to commit it. */
 int storage_copy(StorageRead *read, Pipeline *pipeline, StorageWrite *write, size_t buffer_size);
 
+/* The same for exactly the next `bytes` bytes of `read` (one piece of a longer read, e.g. a file in a bundle): the
+ * pipeline is finished after them and the read stays open at the byte that follows. A read that ends sooner fails
+ * (ERR_FILE_READ). */
+int storage_copy_part(StorageRead *read, Pipeline *pipeline, StorageWrite *write, size_t buffer_size, uint64_t bytes);
+
 /* Read a whole (small) file through an optional pipeline (e.g. decrypt) into `out`. With ignore_missing,
  * a missing file returns 0 with *found = false. */
 int storage_get(Storage *storage, const char *path, Pipeline *pipeline, bool ignore_missing, bool *found, Buf *out);

@@ -241,7 +241,13 @@ else
     tap_not_ok "stock info lists the bundled full; stock repo-ls finds its bundles ($bundles)"
 fi
 restore_check "stock restores gaiarest's bundled full from S3" pgbackrest pgbackrest "$GAIA_BUNDLE" "${SNAP[bundle]}"
+requests=$(wc -l <"$S3_LOG")
 restore_check "gaiarest restores its bundled full from S3" "$GAIAREST" "$GAIAREST" "$GAIA_BUNDLE" "${SNAP[bundle]}"
+requests=$(($(wc -l <"$S3_LOG") - requests))
+files=$(grep -c '^pg_data/' "$T/bundle.manifest")
+# one ranged GET per bundle (plus the large files, info files, manifest and the WAL of recovery), not one per file
+[ "$requests" -lt 100 ] && tap_ok "gaiarest reads each bundle with one request ($requests requests for $files files)" ||
+    tap_not_ok "gaiarest reads each bundle with one request ($requests requests for $files files)"
 writes "after bundle" 100
 
 # --- stock backup -> gaiarest restore ---------------------------------------------------------------------------------

@@ -995,6 +995,49 @@ START_TEST(test_copy_no_pipeline)
 }
 END_TEST
 
+/* storage_copy_part: consecutive pieces of one read (as the files of a bundle), each through its own pipeline. */
+START_TEST(test_copy_part)
+{
+    const char *text = "first piece|gap|second piece, longer than the buffer of five";
+    ck_assert_int_eq(storage_put(storage, "bundle", NULL, (const uint8_t *)text, strlen(text)), 0);
+
+    StorageRead *read;
+    StorageWrite *write;
+    ck_assert_int_eq(storage_open_read(storage, "bundle", 0, -1, false, &read), 0);
+    Pipeline *pipeline = pipeline_new();
+    Filter *size = pipeline_add(pipeline, filter_size_new());
+    ck_assert_int_eq(storage_open_write(storage, "piece1", NULL, &write), 0);
+    ck_assert_int_eq(storage_copy_part(read, pipeline, write, 5, 11), 0);
+    ck_assert_uint_eq(filter_size_bytes(size), 11);
+    ck_assert_int_eq(storage_write_close(write), 0);
+    storage_write_free(write);
+    pipeline_free(pipeline);
+    /* skip the gap, then the second piece to the end */
+    ck_assert_int_eq(storage_copy_part(read, NULL, NULL, 5, 5), 0);
+    size_t second = strlen(text) - 16;
+    ck_assert_int_eq(storage_open_write(storage, "piece2", NULL, &write), 0);
+    ck_assert_int_eq(storage_copy_part(read, NULL, write, 5, second), 0);
+    ck_assert_int_eq(storage_write_close(write), 0);
+    storage_write_free(write);
+    /* nothing is left: one more byte is a read past the end, an error naming the file */
+    ck_assert_int_eq(storage_copy_part(read, NULL, NULL, 5, 1), -1);
+    ck_assert_int_eq(err_code(), ERR_FILE_READ);
+    ck_assert_ptr_nonnull(strstr(err_message(), "bundle"));
+    err_clear();
+    storage_read_free(read);
+
+    Buf out = BUF_INIT;
+    bool found;
+    ck_assert_int_eq(storage_get(storage, "piece1", NULL, false, &found, &out), 0);
+    ck_assert_uint_eq(out.size, 11);
+    ck_assert(memcmp(out.data, "first piece", 11) == 0);
+    buf_clear(&out);
+    ck_assert_int_eq(storage_get(storage, "piece2", NULL, false, &found, &out), 0);
+    ck_assert_uint_eq(out.size, second);
+    ck_assert(memcmp(out.data, text + 16, second) == 0);
+    buf_free(&out);
+}
+END_TEST
 
 START_TEST(test_copy_pipeline)
 {
@@ -1112,6 +1155,7 @@ storage_posix_suite(void)
     tcase_add_test(tc, test_move);
     tcase_add_test(tc, test_move_cross_device);
     tcase_add_test(tc, test_copy_no_pipeline);
+    tcase_add_test(tc, test_copy_part);
     tcase_add_test(tc, test_copy_pipeline);
     suite_add_tcase(suite, tc);
     return suite;

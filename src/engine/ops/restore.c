@@ -940,11 +940,22 @@ restore_worker_free(void *worker_context)
     free(worker);
 }
 
+/* What a worker is given at a time: one file, or the files of one bundle in offset order (read together). */
+typedef struct RestoreUnit {
+    RestoreFileJob **jobs;
+    size_t count;
+    bool bundle;
+    uint64_t size;    /* the sum of the files' sizes */
+} RestoreUnit;
+
 static int
-restore_worker_run(void *worker_context, void *job)
+restore_worker_run(void *worker_context, void *unit_pointer)
 {
     RestoreWorker *worker = worker_context;
-    return restore_file_run(worker->settings, worker->repo.storage, worker->pg, job);
+    RestoreUnit *unit = unit_pointer;
+    if (unit->bundle)
+        return restore_file_bundle_run(worker->settings, worker->repo.storage, worker->pg, unit->jobs, unit->count);
+    return restore_file_run(worker->settings, worker->repo.storage, worker->pg, unit->jobs[0]);
 }
 
 /* The repository path of a file's stored bytes. */
@@ -989,15 +1000,54 @@ restore_job_build(const Restore *restore, const ManifestFile *file, RestoreFileJ
     }
 }
 
-/* Largest first; equal sizes in reverse name order (as 2.45 orders its queue). */
+/* Units largest first; equal sizes in reverse name order (as 2.45 orders its queue). */
 static int
-restore_job_compare(const void *a, const void *b)
+restore_unit_compare(const void *a, const void *b)
+{
+    const RestoreUnit *left = a;
+    const RestoreUnit *right = b;
+    if (left->size != right->size)
+        return left->size > right->size ? -1 : 1;
+    return strcmp(right->jobs[0]->name, left->jobs[0]->name);
+}
+
+/* Bundled files grouped by bundle, in offset order; the others after them. */
+static int
+restore_bundle_order_compare(const void *a, const void *b)
 {
     const RestoreFileJob *left = *(RestoreFileJob *const *)a;
     const RestoreFileJob *right = *(RestoreFileJob *const *)b;
-    if (left->size != right->size)
-        return left->size > right->size ? -1 : 1;
-    return strcmp(right->name, left->name);
+    if (left->bundled != right->bundled)
+        return left->bundled ? -1 : 1;
+    if (!left->bundled)
+        return 0;
+    int path = strcmp(left->repo_path, right->repo_path);
+    if (path != 0)
+        return path;
+    return left->repo_offset < right->repo_offset ? -1 : left->repo_offset > right->repo_offset;
+}
+
+/* The units of work: each bundle's files together, every other file alone (`order` is reordered). */
+static RestoreUnit *
+restore_units(RestoreFileJob **order, size_t count, size_t *unit_count)
+{
+    qsort(order, count, sizeof(*order), restore_bundle_order_compare);
+    RestoreUnit *units = mem_calloc(count + 1, sizeof(*units));
+    size_t units_made = 0;
+    for (size_t index = 0; index < count;) {
+        RestoreUnit *unit = &units[units_made++];
+        unit->jobs = &order[index];
+        unit->bundle = order[index]->bundled;
+        do {
+            unit->size += order[index]->size;
+            unit->count++;
+            index++;
+        } while (unit->bundle && index < count && order[index]->bundled &&
+                 strcmp(order[index]->repo_path, unit->jobs[0]->repo_path) == 0);
+    }
+    qsort(units, units_made, sizeof(*units), restore_unit_compare);
+    *unit_count = units_made;
+    return units;
 }
 
 static void
@@ -1033,7 +1083,7 @@ typedef struct RestoreProgress {
 static void
 restore_take_result(Pool *pool, PoolResult *result, RestoreProgress *progress)
 {
-    RestoreFileJob *job = result->job;
+    RestoreUnit *unit = result->job;
     if (result->status != 0) {
         if (progress->error_message == NULL && result->code != ERR_TERM) {
             progress->error_code = result->code;
@@ -1041,14 +1091,17 @@ restore_take_result(Pool *pool, PoolResult *result, RestoreProgress *progress)
             pool_cancel(pool);
         }
     } else {
-        progress->done += job->size;
-        progress->copied += job->result == RESTORE_FILE_COPIED;
-        progress->matched += job->result == RESTORE_FILE_MATCHED;
-        progress->zeroed += job->result == RESTORE_FILE_ZEROED;
-        log_set_process_id(result->worker_index + 1);
-        restore_log_result(job, progress->done, progress->total);
-        log_set_process_id(0);
-        progress_advance(&progress->meter, job->size);
+        for (size_t index = 0; index < unit->count; index++) {
+            const RestoreFileJob *job = unit->jobs[index];
+            progress->done += job->size;
+            progress->copied += job->result == RESTORE_FILE_COPIED;
+            progress->matched += job->result == RESTORE_FILE_MATCHED;
+            progress->zeroed += job->result == RESTORE_FILE_ZEROED;
+            log_set_process_id(result->worker_index + 1);
+            restore_log_result(job, progress->done, progress->total);
+            log_set_process_id(0);
+            progress_advance(&progress->meter, job->size);
+        }
     }
     pool_result_clear(result);
 }
@@ -1069,7 +1122,8 @@ restore_files(Restore *restore, size_t *file_total, uint64_t *size_total)
         order[count] = &jobs[count];
         count++;
     }
-    qsort(order, count, sizeof(*order), restore_job_compare);
+    size_t unit_count = 0;
+    RestoreUnit *units = restore_units(order, count, &unit_count);
     progress_start(&progress.meter, "restore", progress.total);
 
     int64_t workers = cfg_int(OPT_PROCESS_MAX);
@@ -1084,8 +1138,8 @@ restore_files(Restore *restore, size_t *file_total, uint64_t *size_total)
     int result = pool_new(&config, &pool);
     if (result == 0) {
         PoolResult pool_result;
-        for (size_t index = 0; index < count; index++) {
-            pool_submit(pool, order[index]);
+        for (size_t index = 0; index < unit_count; index++) {
+            pool_submit(pool, &units[index]);
             while (pool_result_try(pool, &pool_result))
                 restore_take_result(pool, &pool_result, &progress);
         }
@@ -1104,6 +1158,7 @@ restore_files(Restore *restore, size_t *file_total, uint64_t *size_total)
     for (size_t index = 0; index < count; index++)
         restore_file_job_clear(&jobs[index]);
     free(jobs);
+    free(units);
     free(order);
     *file_total = count;
     *size_total = progress.total;

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -138,13 +139,12 @@ restore_file_verify(const RestoreFileJob *job, Storage *repo, const Filter *hash
     return -1;
 }
 
-/* Copy from the repository into "<dest>.pgbackrest.tmp", verify, rename into place. */
+/* Write what `read` holds for this file (to its end, or its next `part` bytes when part != UINT64_MAX) into
+ * "<dest>.pgbackrest.tmp" through the pipeline, verify, rename into place. */
 static int
-restore_file_copy(const RestoreFileSettings *settings, Storage *repo, Storage *pg, RestoreFileJob *job)
+restore_file_write(const RestoreFileSettings *settings, Storage *repo, Storage *pg, RestoreFileJob *job,
+                   StorageRead *read, uint64_t part)
 {
-    StorageRead *read = NULL;
-    TRY(storage_open_read(repo, job->repo_path, job->repo_offset, job->repo_limit, false, &read));
-
     StorageWriteOptions options = storage_write_options_default();
     options.sync_file = false;
     options.sync_path = false;
@@ -152,15 +152,13 @@ restore_file_copy(const RestoreFileSettings *settings, Storage *repo, Storage *p
     options.mode_file = job->mode;
     options.mtime = job->mtime;
     StorageWrite *write = NULL;
-    if (storage_open_write(pg, job->dest, &options, &write) < 0) {
-        storage_read_free(read);
-        return -1;
-    }
+    TRY(storage_open_write(pg, job->dest, &options, &write));
 
     Filter *hash = NULL;
     Filter *size = NULL;
     Pipeline *pipeline = restore_file_pipeline(settings, job, &hash, &size);
-    int result = storage_copy(read, pipeline, write, settings->buffer_size);
+    int result = part == UINT64_MAX ? storage_copy(read, pipeline, write, settings->buffer_size)
+                                    : storage_copy_part(read, pipeline, write, settings->buffer_size, part);
     if (result < 0) {
         char *repo_full = storage_path(repo, job->repo_path);
         err_context("unable to restore '%s' from repo file '%s'", job->name,
@@ -173,7 +171,6 @@ restore_file_copy(const RestoreFileSettings *settings, Storage *repo, Storage *p
         result = storage_write_close(write);
     pipeline_free(pipeline);
     storage_write_free(write);
-    storage_read_free(read);
     TRY(result);
 
     if (job->set_owner && lchown(job->dest, job->uid, job->gid) != 0)
@@ -181,9 +178,23 @@ restore_file_copy(const RestoreFileSettings *settings, Storage *repo, Storage *p
     return 0;
 }
 
-int
-restore_file_run(const RestoreFileSettings *settings, Storage *repo, Storage *pg, RestoreFileJob *job)
+/* Copy from the repository into "<dest>.pgbackrest.tmp", verify, rename into place. */
+static int
+restore_file_copy(const RestoreFileSettings *settings, Storage *repo, Storage *pg, RestoreFileJob *job)
 {
+    StorageRead *read = NULL;
+    TRY(storage_open_read(repo, job->repo_path, job->repo_offset, job->repo_limit, false, &read));
+    int result = restore_file_write(settings, repo, pg, job, read, UINT64_MAX);
+    storage_read_free(read);
+    return result;
+}
+
+/* What can be settled without the repository: a zeroed file, a file that delta finds in place, an empty file.
+ * *settled tells whether the job is done. */
+static int
+restore_file_settle(const RestoreFileSettings *settings, Storage *pg, RestoreFileJob *job, bool *settled)
+{
+    *settled = true;
     if (job->zeroed) {
         job->result = RESTORE_FILE_ZEROED;
         return restore_file_sparse(job);
@@ -199,5 +210,62 @@ restore_file_run(const RestoreFileSettings *settings, Storage *repo, Storage *pg
     job->result = RESTORE_FILE_COPIED;
     if (job->size == 0 || job->repo_path == NULL)
         return restore_file_sparse(job);
-    return restore_file_copy(settings, repo, pg, job);
+    *settled = false;
+    return 0;
+}
+
+int
+restore_file_run(const RestoreFileSettings *settings, Storage *repo, Storage *pg, RestoreFileJob *job)
+{
+    bool settled = false;
+    TRY(restore_file_settle(settings, pg, job, &settled));
+    return settled ? 0 : restore_file_copy(settings, repo, pg, job);
+}
+
+/* Skip `bytes` bytes of `read` (the slices of files of the bundle that are not restored from it). */
+static int
+restore_bundle_skip(const RestoreFileSettings *settings, StorageRead *read, uint64_t bytes)
+{
+    return bytes > 0 ? storage_copy_part(read, NULL, NULL, settings->buffer_size, bytes) : 0;
+}
+
+int
+restore_file_bundle_run(const RestoreFileSettings *settings, Storage *repo, Storage *pg, RestoreFileJob **jobs,
+                        size_t count)
+{
+    /* the files to read, in bundle order */
+    RestoreFileJob **reads = mem_calloc(count + 1, sizeof(*reads));
+    size_t read_count = 0;
+    int result = 0;
+    for (size_t i = 0; i < count && result == 0; i++) {
+        bool settled = false;
+        result = restore_file_settle(settings, pg, jobs[i], &settled);
+        if (result == 0 && !settled)
+            reads[read_count++] = jobs[i];
+    }
+    /* runs of files whose gaps are small enough to read through: one ranged read each */
+    for (size_t first = 0; first < read_count && result == 0;) {
+        uint64_t start = reads[first]->repo_offset;
+        uint64_t end = start + (uint64_t)reads[first]->repo_limit;
+        size_t last = first;
+        while (last + 1 < read_count && reads[last + 1]->repo_offset >= end &&
+               reads[last + 1]->repo_offset - end <= RESTORE_BUNDLE_GAP_MAX) {
+            last++;
+            end = reads[last]->repo_offset + (uint64_t)reads[last]->repo_limit;
+        }
+        StorageRead *read = NULL;
+        result = storage_open_read(repo, reads[first]->repo_path, start, (int64_t)(end - start), false, &read);
+        uint64_t position = start;
+        for (size_t i = first; i <= last && result == 0; i++) {
+            RestoreFileJob *job = reads[i];
+            result = restore_bundle_skip(settings, read, job->repo_offset - position);
+            if (result == 0)
+                result = restore_file_write(settings, repo, pg, job, read, (uint64_t)job->repo_limit);
+            position = job->repo_offset + (uint64_t)job->repo_limit;
+        }
+        storage_read_free(read);
+        first = last + 1;
+    }
+    free(reads);
+    return result;
 }

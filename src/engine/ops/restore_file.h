@@ -9,6 +9,7 @@
  *   - empty: a zero-length file, created directly (the repository is never read);
  *   - zeroed: a file of an excluded database (--db-exclude/--db-include), created as a sparse file of the
  *     manifest size.
+ * The files of one bundle are read together: one ranged read for slices that lie close together.
  * With delta, an existing file of the right size is compared first (SHA-1 of its content, or only its
  * timestamp with force) and kept when it matches; only its mode, owner and time are then fixed.
  * Files are not fsynced one by one: the restore syncs the file systems once at the end (see restore.h).
@@ -62,6 +63,16 @@ typedef struct RestoreFileJob {
 
 /* Run one job with the worker's storages: `repo` (the repository) and `pg` (rooted at "/"). */
 int restore_file_run(const RestoreFileSettings *settings, Storage *repo, Storage *pg, RestoreFileJob *job);
+
+/* Files of one bundle whose slices are this close (bytes between the end of one and the start of the next) are read
+ * with one request, the bytes between them read through and dropped. */
+#define RESTORE_BUNDLE_GAP_MAX ((uint64_t)1 << 20)
+
+/* Run the jobs of files stored in one bundle (same repo_path, in offset order): the files settled without the
+ * repository (delta matches, empty, zeroed) first, then the others from one ranged read per run of nearby slices
+ * instead of one per file. */
+int restore_file_bundle_run(const RestoreFileSettings *settings, Storage *repo, Storage *pg, RestoreFileJob **jobs,
+                            size_t count);
 
 /* Free the job's owned strings (not the struct). */
 void restore_file_job_clear(RestoreFileJob *job);
