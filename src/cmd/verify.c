@@ -19,6 +19,10 @@ cmd_verify(void)
         last = first + 1;
     }
     unsigned process_max = cfg_has(OPT_PROCESS_MAX) ? (unsigned)cfg_int(OPT_PROCESS_MAX) : 1;
+    /* 2.45 accepts --set ("for internal use") and verifies everything all the same: so does gaiarest, the set's
+     * backup included */
+    if (cfg_has(OPT_SET))
+        LOG_DETAIL("verify the whole repository, backup set %s included", cfg_str(OPT_SET));
     Buf summary;
     buf_init(&summary);
     int result = 0;

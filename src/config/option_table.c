@@ -293,8 +293,9 @@ static const OptionDef option_table[OPT_COUNT] = {
     [OPT_RESUME] = {"resume", OPT_TYPE_BOOLEAN, OPT_GROUP_NONE, OPT_SECTION_GLOBAL, B(BACKUP), 0, "y", NULL, NO_DEPEND,
                     .summary = "continue an interrupted backup of the same kind"},
     [OPT_SET] = {"set", OPT_TYPE_STRING, OPT_GROUP_NONE, OPT_SECTION_COMMAND_LINE,
-                 B(EXPIRE) | B(INFO) | B(RESTORE), 0, NULL, NULL, NO_DEPEND,
-                 .summary = "backup label to act on (restore: latest by default)"},
+                 B(EXPIRE) | B(INFO) | B(RESTORE) | B(VERIFY), 0, NULL, NULL, NO_DEPEND,
+                 .summary = "backup label to act on (restore: latest by default; verify: accepted as by pgBackRest "
+                            "2.45, which verifies the whole repository all the same)"},
     [OPT_SPOOL_PATH] = {"spool-path", OPT_TYPE_PATH, OPT_GROUP_NONE, OPT_SECTION_GLOBAL,
                         B(ARCHIVE_GET) | B(ARCHIVE_PUSH) | B(RESTORE), 0, "/var/spool/pgbackrest", NULL, NO_DEPEND,
                         .summary = "directory of the async WAL queue"},

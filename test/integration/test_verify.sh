@@ -2,11 +2,12 @@
 # gaiarest verify against stock pgBackRest 2.45 on the same stock-made repositories (the shared fixture): a clean
 # plain and a clean encrypted repo, then one damaged copy (a corrupted WAL segment, a corrupted backup file, a
 # corrupted file that an incremental references, a missing backup file): same log lines, summary and exit status.
+# --set is accepted as 2.45 accepts it (and, as 2.45, the whole repository is verified).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixture-stock.sh"
 lib_init
 fixture_stock
-tap_plan 9
+tap_plan 10
 
 normalize() {
     # which worker (P01, P02, ...) reads which file is scheduling, not behaviour
@@ -30,6 +31,8 @@ compare() {
 compare "clean plain repo: same output" "$FIX/conf/plain.conf" --output=text
 compare "clean plain repo, verbose, 3 workers: same summary" "$FIX/conf/plain.conf" --output=text --verbose --process-max=3
 compare "clean encrypted repo, verbose: same summary" "$FIX/conf/enc.conf" --output=text --verbose
+SET=$(run_pgbackrest "$FIX/conf/plain.conf" --stanza=demo --output=json info | jq -r '.[0].backup[0].label')
+compare "--set accepted; as 2.45, the whole repository verified" "$FIX/conf/plain.conf" --output=text --verbose --set="$SET"
 assert_eq "a clean repo prints no summary without --verbose" "" "$(run_gaiarest "$FIX/conf/plain.conf" --stanza=demo --output=text verify 2>&1)"
 
 # A damaged copy.
