@@ -695,6 +695,51 @@ START_TEST(test_repo_open_s3)
 }
 END_TEST
 
+/* sck-keep-alive and tcp-keep-alive-*: the kernel's view of the connection the storage opened (getsockopt). */
+START_TEST(test_keep_alive)
+{
+    repo_args_local("localhost", "path");
+    repo_arg("--repo1-path=%s", "/keep-alive");
+    repo_arg("--tcp-keep-alive-count=%s", "4");
+    repo_arg("--tcp-keep-alive-idle=%s", "17");
+    repo_arg("--tcp-keep-alive-interval=%s", "5");
+    ck_assert_msg(repo_load() == 0, "%s", err_message());
+    Repo repo;
+    ck_assert_msg(repo_open(0, false, &repo) == 0, "%s", err_message());
+    HttpKeepAlive seen;
+    ck_assert(!storage_s3_socket_keep_alive(repo.storage, &seen)); /* no connection yet */
+    StorageInfo info;
+    ck_assert_msg(storage_info(repo.storage, "missing", false, &info) == 0, "%s", err_message());
+    ck_assert(storage_s3_socket_keep_alive(repo.storage, &seen));
+    ck_assert(seen.enabled);
+    ck_assert_uint_eq(seen.count, 4);
+    ck_assert_uint_eq(seen.idle, 17);
+    ck_assert_uint_eq(seen.interval, 5);
+    repo_close(&repo);
+    cfg_free();
+
+    /* on by default (pgBackRest's sck-keep-alive=y), with the system's timers */
+    repo_args_local("localhost", "path");
+    ck_assert_msg(repo_load() == 0, "%s", err_message());
+    ck_assert_msg(repo_open(0, false, &repo) == 0, "%s", err_message());
+    ck_assert_msg(storage_info(repo.storage, "missing", false, &info) == 0, "%s", err_message());
+    ck_assert(storage_s3_socket_keep_alive(repo.storage, &seen));
+    ck_assert(seen.enabled);
+    repo_close(&repo);
+    cfg_free();
+
+    repo_args_local("localhost", "path");
+    repo_arg("--%s", "no-sck-keep-alive");
+    ck_assert_msg(repo_load() == 0, "%s", err_message());
+    ck_assert_msg(repo_open(0, false, &repo) == 0, "%s", err_message());
+    ck_assert_msg(storage_info(repo.storage, "missing", false, &info) == 0, "%s", err_message());
+    ck_assert(storage_s3_socket_keep_alive(repo.storage, &seen));
+    ck_assert(!seen.enabled);
+    repo_close(&repo);
+    cfg_free();
+}
+END_TEST
+
 START_TEST(test_repo_open_r2)
 {
     /* R2 endpoint: kms-key-id refused before any request, with a hint. */
@@ -908,6 +953,7 @@ int main(void)
     tcase_add_test(tc, test_tls_untrusted);
     tcase_add_test(tc, test_headers_on_wire);
     tcase_add_test(tc, test_repo_open_s3);
+    tcase_add_test(tc, test_keep_alive);
     tcase_add_test(tc, test_repo_open_r2);
     suite_add_tcase(suite, tc);
     SRunner *runner = srunner_create(suite);

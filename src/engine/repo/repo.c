@@ -111,6 +111,11 @@ repo_open_s3(unsigned index, unsigned key, bool writable, Storage **storage)
     options.upload_chunk_size = chunk > 0 ? (size_t)chunk : 0;
     int64_t timeout = cfg_int(OPT_IO_TIMEOUT);
     options.timeout_ms = timeout > 0 && timeout < (int64_t)UINT32_MAX ? (unsigned)timeout : 0;
+    options.keep_alive.enabled = cfg_bool(OPT_SCK_KEEP_ALIVE);
+    options.keep_alive.count = cfg_has(OPT_TCP_KEEP_ALIVE_COUNT) ? (unsigned)cfg_int(OPT_TCP_KEEP_ALIVE_COUNT) : 0;
+    options.keep_alive.idle = cfg_has(OPT_TCP_KEEP_ALIVE_IDLE) ? (unsigned)cfg_int(OPT_TCP_KEEP_ALIVE_IDLE) : 0;
+    options.keep_alive.interval = cfg_has(OPT_TCP_KEEP_ALIVE_INTERVAL) ? (unsigned)cfg_int(OPT_TCP_KEEP_ALIVE_INTERVAL)
+                                                                       : 0;
     const char *path = cfg_str_idx(OPT_REPO_PATH, index);
     options.base_path = path != NULL ? path : "/"; /* the driver drops the leading '/' from keys */
 

@@ -4,10 +4,13 @@
 #include "storage/s3/http.h"
 
 #include <ctype.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +32,9 @@ struct HttpClient {
     char *ca_file;
     char *ca_path;
     unsigned timeout_ms;
+    HttpKeepAlive keep_alive;
+    HttpKeepAlive socket_seen; /* what getsockopt reported for the last connection opened */
+    bool socket_seen_set;
     unsigned random_state;
     CURL *idle[HTTP_IDLE_MAX];
     size_t idle_count;
@@ -116,6 +122,7 @@ int http_client_new(const HttpClientOptions *options, HttpClient **client)
     result->ca_file = options->ca_file != NULL ? mem_strdup(options->ca_file) : NULL;
     result->ca_path = options->ca_path != NULL ? mem_strdup(options->ca_path) : NULL;
     result->timeout_ms = options->timeout_ms != 0 ? options->timeout_ms : 60000;
+    result->keep_alive = options->keep_alive;
     result->random_state = (unsigned)time(NULL) ^ (unsigned)getpid() ^ (unsigned)(uintptr_t)result;
     result->share = curl_share_init();
     if (result->share == NULL || curl_share_setopt(result->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK ||
@@ -265,6 +272,53 @@ static size_t on_body(char *data, size_t size, size_t count, void *context)
     return length;
 }
 
+static unsigned
+socket_option_get(curl_socket_t fd, int level, int name)
+{
+    int value = 0;
+    socklen_t length = sizeof(value);
+    return getsockopt(fd, level, name, &value, &length) == 0 && value > 0 ? (unsigned)value : 0;
+}
+
+static bool
+socket_option_set(curl_socket_t fd, int level, int name, unsigned value)
+{
+    int set = (int)value;
+    return value == 0 || setsockopt(fd, level, name, &set, sizeof(set)) == 0;
+}
+
+/* CURLOPT_SOCKOPTFUNCTION: TCP keep-alive on each new connection, set here rather than with CURLOPT_TCP_KEEPALIVE
+ * and friends because libcurl before 8.9 has no option for the probe count. A refused setting fails the connection. */
+static int
+on_socket(void *context, curl_socket_t fd, curlsocktype purpose)
+{
+    HttpClient *client = context;
+    if (purpose != CURLSOCKTYPE_IPCXN)
+        return CURL_SOCKOPT_OK;
+    const HttpKeepAlive *keep_alive = &client->keep_alive;
+    if (keep_alive->enabled &&
+        (!socket_option_set(fd, SOL_SOCKET, SO_KEEPALIVE, 1) ||
+         !socket_option_set(fd, IPPROTO_TCP, TCP_KEEPCNT, keep_alive->count) ||
+         !socket_option_set(fd, IPPROTO_TCP, TCP_KEEPIDLE, keep_alive->idle) ||
+         !socket_option_set(fd, IPPROTO_TCP, TCP_KEEPINTVL, keep_alive->interval)))
+        return CURL_SOCKOPT_ERROR;
+    client->socket_seen = (HttpKeepAlive){
+        .enabled = socket_option_get(fd, SOL_SOCKET, SO_KEEPALIVE) != 0,
+        .count = socket_option_get(fd, IPPROTO_TCP, TCP_KEEPCNT),
+        .idle = socket_option_get(fd, IPPROTO_TCP, TCP_KEEPIDLE),
+        .interval = socket_option_get(fd, IPPROTO_TCP, TCP_KEEPINTVL),
+    };
+    client->socket_seen_set = true;
+    return CURL_SOCKOPT_OK;
+}
+
+bool
+http_client_socket_keep_alive(const HttpClient *client, HttpKeepAlive *seen)
+{
+    *seen = client->socket_seen;
+    return client->socket_seen_set;
+}
+
 /* Configure handle for request; the header list is stored in transfer (freed by transfer_end). */
 static int transfer_setup(HttpClient *client, CURL *handle, const HttpRequest *request, Transfer *transfer)
 {
@@ -304,6 +358,8 @@ static int transfer_setup(HttpClient *client, CURL *handle, const HttpRequest *r
         rc = rc != CURLE_OK ? rc : curl_easy_setopt(handle, CURLOPT_CAPATH, client->ca_path);
     if (client->connect_to != NULL)
         rc = rc != CURLE_OK ? rc : curl_easy_setopt(handle, CURLOPT_CONNECT_TO, client->connect_to);
+    rc = rc != CURLE_OK ? rc : curl_easy_setopt(handle, CURLOPT_SOCKOPTFUNCTION, on_socket);
+    rc = rc != CURLE_OK ? rc : curl_easy_setopt(handle, CURLOPT_SOCKOPTDATA, client);
     rc = rc != CURLE_OK ? rc : curl_easy_setopt(handle, CURLOPT_HEADERFUNCTION, on_header);
     rc = rc != CURLE_OK ? rc : curl_easy_setopt(handle, CURLOPT_HEADERDATA, transfer);
     rc = rc != CURLE_OK ? rc : curl_easy_setopt(handle, CURLOPT_WRITEFUNCTION, on_body);

@@ -21,6 +21,14 @@
 #include "common/buf.h"
 #include "storage/s3/sigv4.h"
 
+/* TCP keep-alive of the connections (sck-keep-alive, tcp-keep-alive-count/-idle/-interval); 0: the system's value. */
+typedef struct HttpKeepAlive {
+    bool enabled;
+    unsigned count;    /* probes lost before the connection is dead (TCP_KEEPCNT) */
+    unsigned idle;     /* seconds idle before the first probe (TCP_KEEPIDLE) */
+    unsigned interval; /* seconds between probes (TCP_KEEPINTVL) */
+} HttpKeepAlive;
+
 typedef struct HttpClientOptions {
     const char *host;         /* host name in the URL and certificate */
     const char *connect_host; /* connect here instead (storage-host), NULL: host */
@@ -29,6 +37,7 @@ typedef struct HttpClientOptions {
     const char *ca_file;      /* NULL: system default */
     const char *ca_path;
     unsigned timeout_ms;      /* io-timeout: connect/stall limit and total retry window */
+    HttpKeepAlive keep_alive;
 } HttpClientOptions;
 
 typedef struct HttpClient HttpClient;
@@ -69,6 +78,10 @@ typedef void (*HttpHeaderTraceCallback)(void *context, const char *headers, size
 
 /* Install a trace callback (NULL to remove). */
 void http_client_trace(HttpClient *client, HttpTraceCallback callback, void *context);
+
+/* The keep-alive settings the kernel reports (getsockopt) for the last connection the client opened; false when it
+ * has opened none. For tests. */
+bool http_client_socket_keep_alive(const HttpClient *client, HttpKeepAlive *seen);
 
 /* Install a header trace callback (NULL to remove). */
 void http_client_trace_headers(HttpClient *client, HttpHeaderTraceCallback callback, void *context);

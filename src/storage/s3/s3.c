@@ -830,6 +830,7 @@ Storage *storage_s3_new(const StorageS3Options *options)
         .ca_file = s3->ca_file,
         .ca_path = s3->ca_path,
         .timeout_ms = options->timeout_ms,
+        .keep_alive = options->keep_alive,
     };
     s3->chunk_size = options->upload_chunk_size != 0 ? options->upload_chunk_size : S3_CHUNK_DEFAULT;
 
@@ -840,6 +841,16 @@ Storage *storage_s3_new(const StorageS3Options *options)
     storage->driver_state = s3;
     s3->key_prefix = s3_key(storage, NULL);
     return storage;
+}
+
+bool storage_s3_socket_keep_alive(Storage *storage, HttpKeepAlive *seen)
+{
+    S3State *s3 = s3_state(storage);
+    if (s3->http == NULL) {
+        *seen = (HttpKeepAlive){0};
+        return false;
+    }
+    return http_client_socket_keep_alive(s3->http, seen);
 }
 
 void storage_s3_trace(Storage *storage, HttpTraceCallback callback, void *context)

@@ -44,6 +44,7 @@ typedef struct StorageS3Options {
     const char *ca_path;
     size_t upload_chunk_size;  /* 0: 5 MiB */
     unsigned timeout_ms;       /* io-timeout, 0: 60 s */
+    HttpKeepAlive keep_alive;  /* sck-keep-alive, tcp-keep-alive-* */
     const char *base_path;     /* repo path, e.g. "/" or "/pgbackrest" */
     bool writable;
 } StorageS3Options;
@@ -52,6 +53,10 @@ typedef struct StorageS3Options {
 Storage *storage_s3_new(const StorageS3Options *options);
 
 /* Trace every HTTP request this storage sends (tests: count UploadPart, delete batches). */
+/* The keep-alive settings of the last connection the storage's client opened (http_client_socket_keep_alive);
+ * false before any. For tests. */
+bool storage_s3_socket_keep_alive(Storage *storage, HttpKeepAlive *seen);
+
 void storage_s3_trace(Storage *storage, HttpTraceCallback callback, void *context);
 
 /* Capture every request's header block as sent on the wire (tests: forbidden headers, Content-MD5). */
