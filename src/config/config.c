@@ -139,6 +139,30 @@ parse_boolean_text(const char *text, bool *value)
     return 0;
 }
 
+/* pgBackRest's remote-host options (repoN-host, pgN-host and their -cmd, -port, -user, ... companions). gaiarest
+ * reads and writes repositories and data directories only from where it runs, so a configuration that names a
+ * remote host is refused, never half obeyed: archive-push would otherwise store WAL in a local directory that no
+ * backup host ever sees, and PostgreSQL would recycle the segments. */
+static int
+remote_host_refuse(const char *name, const char *where)
+{
+    const char *rest = NULL;
+    if (strncmp(name, "repo", 4) == 0)
+        rest = name + 4;
+    else if (strncmp(name, "pg", 2) == 0)
+        rest = name + 2;
+    if (rest == NULL)
+        return 0;
+    while (*rest >= '0' && *rest <= '9')
+        rest++;
+    if (strncmp(rest, "-host", 5) != 0 || (rest[5] != '\0' && rest[5] != '-'))
+        return 0;
+    err_set(ERR_FEATURE_NOT_SUPPORTED, "option '%s' (%s) names a remote host, which gaiarest does not support", name,
+            where);
+    return err_hint("run gaiarest on the host that holds the data directory, with the repository as a local path "
+                    "(repo1-type=posix) or an object store (repo1-type=s3).");
+}
+
 /* One "--name[=value]" argument; *consumed_next is set when the value was the next argument. */
 static int
 parse_argument(RawList *list, const char *arg, const char *next, bool *consumed_next)
@@ -166,8 +190,10 @@ parse_argument(RawList *list, const char *arg, const char *next, bool *consumed_
         id = option_find(base, &key, &key_too_big);
         kind = RAW_RESET;
     }
-    if (id == OPT_COUNT)
+    if (id == OPT_COUNT) {
+        TRY(remote_host_refuse(name, "command line"));
         return err_set(ERR_OPTION_INVALID, "invalid option '--%s'", arg);
+    }
     if (key_too_big)
         return err_set(ERR_OPTION_INVALID, "option '%s' key exceeds maximum of %d", base, OPTION_INDEX_MAX);
 
@@ -432,6 +458,7 @@ env_standard(RawList *list, const char *name, const char *value)
     bool key_too_big;
     OptionId id = option_find(option, &key, &key_too_big);
     if (id == OPT_COUNT || key_too_big) {
+        TRY(remote_host_refuse(option, "environment"));
         LOG_WARN("environment contains invalid option '%s'", option);
         return 0;
     }
@@ -606,6 +633,7 @@ config_take_section(ConfFile *conf, const char *section, bool global, bool comma
         bool key_too_big;
         OptionId id = option_find(entry->key, &key, &key_too_big);
         if (id == OPT_COUNT || key_too_big) {
+            TRY(remote_host_refuse(entry->key, "configuration file"));
             LOG_WARN("configuration file contains invalid option '%s'", entry->key);
             continue;
         }

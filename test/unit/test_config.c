@@ -300,6 +300,16 @@ START_TEST(test_bad_values)
     assert_error(ERR_OPTION_INVALID, "option 'process-max' cannot be set and reset");
     ck_assert_int_eq(load("--stanza=demo", "backup", "--no-process-max", NULL), -1);
     assert_error(ERR_OPTION_INVALID, "option 'no-process-max' cannot be negated");
+    /* remote hosts: refused wherever they are set, not warned about and ignored */
+    ck_assert_int_eq(load("--stanza=demo", "info", "--repo1-host=backup.example", NULL), -1);
+    assert_error(ERR_FEATURE_NOT_SUPPORTED,
+                 "option 'repo1-host' (command line) names a remote host, which gaiarest does not support");
+    ck_assert_ptr_nonnull(err_hint_text());
+    setenv("PGBACKREST_REPO_HOST_USER", "pgbackrest", 1);
+    ck_assert_int_eq(load("--stanza=demo", "info", NULL), -1);
+    assert_error(ERR_FEATURE_NOT_SUPPORTED,
+                 "option 'repo-host-user' (environment) names a remote host, which gaiarest does not support");
+    unsetenv("PGBACKREST_REPO_HOST_USER");
     ck_assert_int_eq(load("--stanza=demo", "bogus", NULL), -1);
     assert_error(ERR_COMMAND_INVALID, "invalid command 'bogus'");
     ck_assert_int_eq(load("--stanza=demo", NULL), -1);
@@ -309,6 +319,14 @@ START_TEST(test_bad_values)
     ck_assert_int_eq(load("--stanza=demo", "backup", NULL), -1);
     assert_error(ERR_OPTION_INVALID_VALUE, "environment boolean option 'start-fast' must be 'y' or 'n'");
     unsetenv("PGBACKREST_START_FAST");
+
+    write_file(conf_path, "[global]\nrepo1-path=/repo\n[demo]\npg1-path=/pg\npg2-host=standby\n");
+    ck_assert_int_eq(load("--stanza=demo", "backup", NULL), -1);
+    assert_error(ERR_FEATURE_NOT_SUPPORTED,
+                 "option 'pg2-host' (configuration file) names a remote host, which gaiarest does not support");
+    /* an option that only starts like one is not taken for it */
+    write_file(conf_path, "[global]\nrepo1-path=/repo\nrepo1-hostile=1\n[demo]\npg1-path=/pg\n");
+    ck_assert_int_eq(load("--stanza=demo", "backup", NULL), 0);
 
     write_file(conf_path, "[global]\nprocess-max=2\nprocess-max=3\n[demo]\npg1-path=/pg\n");
     ck_assert_int_eq(load("--stanza=demo", "backup", NULL), -1);
