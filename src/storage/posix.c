@@ -566,7 +566,7 @@ posix_open_read(Storage *storage, const char *path, uint64_t offset, int64_t lim
     state->fd = fd;
     state->remaining = limit < 0 ? -1 : limit;
 
-    StorageRead *reader = mem_alloc(sizeof(*reader));
+    StorageRead *reader = mem_calloc(1, sizeof(*reader));
     reader->ops = &posix_read_ops;
     reader->path = full;
     reader->state = state;

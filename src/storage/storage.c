@@ -116,7 +116,10 @@ storage_open_read(Storage *storage, const char *path, uint64_t offset, int64_t l
 int
 storage_read(StorageRead *read, uint8_t *buffer, size_t size, size_t *got)
 {
-    return read->ops->read(read, buffer, size, got);
+    int result = read->ops->read(read, buffer, size, got);
+    if (result == 0)
+        read->consumed += *got;
+    return result;
 }
 
 void
@@ -450,6 +453,49 @@ storage_copy_part(StorageRead *read, Pipeline *pipeline, StorageWrite *write, si
     if (bytes == UINT64_MAX)
         return err_set(ERR_PARAM_INVALID, "part of '%s' too large", read->path);
     return storage_copy_bytes(read, pipeline, write, buffer_size, bytes);
+}
+
+/* Skip what is left of `read` before byte `target` (counted from the start of the read). */
+static int
+storage_read_skip_to(StorageRead *read, uint64_t target, size_t buffer_size)
+{
+    if (read->consumed > target)
+        return err_set(ERR_ASSERT, "read of '%s' is past byte %" PRIu64 " (at %" PRIu64 ")", read->path, target,
+                       read->consumed);
+    return target > read->consumed ? storage_copy_part(read, NULL, NULL, buffer_size, target - read->consumed) : 0;
+}
+
+int
+storage_read_slices(Storage *storage, const char *path, const StorageSlice *slices, size_t count, uint64_t gap_max,
+                    size_t buffer_size, bool ignore_missing, bool *found, StorageSliceReader reader, void *context)
+{
+    *found = true;
+    int result = 0;
+    for (size_t first = 0; first < count && result == 0;) {
+        uint64_t start = slices[first].offset;
+        uint64_t end = start + slices[first].size;
+        size_t last = first;
+        while (last + 1 < count && slices[last + 1].offset >= end && slices[last + 1].offset - end <= gap_max) {
+            last++;
+            end = slices[last].offset + slices[last].size;
+        }
+        StorageRead *read = NULL;
+        result = storage_open_read(storage, path, start, (int64_t)(end - start), ignore_missing, &read);
+        if (result == 0 && read == NULL) {
+            *found = false;
+            return 0;
+        }
+        for (size_t index = first; index <= last && result == 0; index++) {
+            result = storage_read_skip_to(read, slices[index].offset - start, buffer_size);
+            if (result == 0)
+                result = reader(context, index, read, slices[index].size);
+            if (result == 0)
+                result = storage_read_skip_to(read, slices[index].offset + slices[index].size - start, buffer_size);
+        }
+        storage_read_free(read);
+        first = last + 1;
+    }
+    return result;
 }
 
 /* Sink that appends pipeline output to a Buf. */

@@ -133,8 +133,9 @@ typedef struct StorageReadOps {
 
 struct StorageRead {
     const StorageReadOps *ops;
-    char *path; /* full path or key, for messages; owned */
+    char *path;        /* full path or key, for messages; owned */
     void *state;
+    uint64_t consumed; /* bytes storage_read() has returned (drivers allocate the struct zeroed) */
 };
 
 typedef struct StorageWriteOps {
@@ -211,6 +212,27 @@ int storage_copy(StorageRead *read, Pipeline *pipeline, StorageWrite *write, siz
  * pipeline is finished after them and the read stays open at the byte that follows. A read that ends sooner fails
  * (ERR_FILE_READ). */
 int storage_copy_part(StorageRead *read, Pipeline *pipeline, StorageWrite *write, size_t buffer_size, uint64_t bytes);
+
+/* A piece of a stored object: a file in a bundle. */
+typedef struct StorageSlice {
+    uint64_t offset;
+    uint64_t size;
+} StorageSlice;
+
+/* Called for slice `index` with `read` at its first byte: reads its `size` bytes (storage_copy_part). It may stop
+ * short after a failure it keeps for itself (returning 0: the rest of the slice is skipped) or fail the whole read
+ * (-1). */
+typedef int (*StorageSliceReader)(void *context, size_t index, StorageRead *read, uint64_t size);
+
+/* Slices (bundled files) this close together are worth reading through rather than opening a new read: the gap
+ * restore and verify use. */
+#define STORAGE_SLICE_GAP_MAX ((uint64_t)1 << 20)
+
+/* Read slices of one object (sorted by offset, not overlapping) with one ranged read per run of slices less than
+ * `gap_max` bytes apart, the bytes between them read and dropped: one request for a bundle's files instead of one
+ * per file. With ignore_missing, a missing object returns 0 with *found = false and no reader call. */
+int storage_read_slices(Storage *storage, const char *path, const StorageSlice *slices, size_t count, uint64_t gap_max,
+                        size_t buffer_size, bool ignore_missing, bool *found, StorageSliceReader reader, void *context);
 
 /* Read a whole (small) file through an optional pipeline (e.g. decrypt) into `out`. With ignore_missing,
  * a missing file returns 0 with *found = false. */

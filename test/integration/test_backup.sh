@@ -395,6 +395,43 @@ rc=0
 run_gaiarest "$CONF" --stanza=demo --repo=1 --set="$BINCR" verify >"$W/gaia-verify-bundle.txt" 2>&1 || rc=$?
 assert_status "gaiarest verify of the bundled incr" 0 $rc
 [ $rc = 0 ] || tail -20 "$W/gaia-verify-bundle.txt" | tap_diag
+# a damaged slice in a bundle: gaiarest verify reports that one file, as stock verify does (same summary)
+DAMAGED=$(python3 - "$W/repo1/backup/demo/$BFULL" <<'EOF'
+import json, os, sys
+root = sys.argv[1]
+section = None
+for line in open(os.path.join(root, "backup.manifest")):
+    line = line.rstrip("\n")
+    if line.startswith("["):
+        section = line
+    elif section == "[target:file]" and "=" in line:
+        name, value = line.split("=", 1)
+        entry = json.loads(value)
+        if "bni" in entry and "reference" not in entry and entry["repo-size"] > 40:
+            print("%s %d %d %s" % (entry["bni"], entry.get("bno", 0), entry["repo-size"], name))
+            break
+EOF
+)
+read -r D_BNI D_BNO D_SIZE D_NAME <<<"$DAMAGED"
+D_BUNDLE=$W/repo1/backup/demo/$BFULL/bundle/$D_BNI
+cp -p "$D_BUNDLE" "$W/bundle.saved"
+python3 - "$D_BUNDLE" "$((D_BNO + D_SIZE / 2))" <<'EOF'
+import sys
+with open(sys.argv[1], "r+b") as f:
+    f.seek(int(sys.argv[2]))
+    byte = f.read(1)
+    f.seek(int(sys.argv[2]))
+    f.write(bytes([byte[0] ^ 0xff]))
+EOF
+run_pgbackrest "$CONF" --stanza=demo --repo=1 --output=text verify >"$W/verify-damaged-stock.txt" 2>&1
+run_gaiarest "$CONF" --stanza=demo --repo=1 --output=text verify >"$W/verify-damaged-gaia.txt" 2>&1
+grep -q "backup: $BFULL, status: invalid" "$W/verify-damaged-gaia.txt" &&
+    grep -A1 "backup: $BFULL," "$W/verify-damaged-gaia.txt" | grep -q "checksum invalid: 1" &&
+    tap_ok "gaiarest verify finds the damaged slice of $D_NAME in bundle $D_BNI" ||
+    { tap_not_ok "gaiarest verify finds the damaged slice of $D_NAME in bundle $D_BNI"; tap_diag <"$W/verify-damaged-gaia.txt"; }
+assert_file_eq "gaiarest and stock verify summarise the damaged bundle the same" "$W/verify-damaged-stock.txt" \
+    "$W/verify-damaged-gaia.txt"
+cp -p "$W/bundle.saved" "$D_BUNDLE"
 # gaiarest's own restore of its bundled incr
 rc=0
 run_gaiarest "$CONF" --stanza=demo --repo=1 --set="$BINCR" --pg1-path="$W/bundle-gaia" --tablespace-map-all="$W/bundle-gaia-ts" \

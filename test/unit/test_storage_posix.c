@@ -1039,6 +1039,72 @@ START_TEST(test_copy_part)
 }
 END_TEST
 
+/* storage_read_slices: what each reader call sees, and where a ranged read started (consumed at entry). */
+typedef struct SliceSeen {
+    char text[8][32];
+    uint64_t consumed_at_entry[8];
+    size_t calls;
+    size_t stop_short; /* this call reads only 2 bytes and returns 0 (a failure the reader keeps) */
+} SliceSeen;
+
+static int
+slice_reader(void *context, size_t index, StorageRead *read, uint64_t size)
+{
+    SliceSeen *seen = context;
+    ck_assert_uint_eq(index, seen->calls);
+    seen->consumed_at_entry[index] = read->consumed;
+    uint64_t want = index == seen->stop_short ? 2 : size;
+    size_t got = 0, total = 0;
+    while (total < want) {
+        ck_assert_int_eq(storage_read(read, (uint8_t *)seen->text[index] + total, (size_t)(want - total), &got), 0);
+        ck_assert_uint_gt(got, 0);
+        total += got;
+    }
+    seen->text[index][total] = '\0';
+    seen->calls++;
+    return 0;
+}
+
+START_TEST(test_read_slices)
+{
+    /*                  0         1         2         3         4
+     *                  0123456789012345678901234567890123456789012 */
+    const char *text = "AAAA..BBB.CCCCC..............................DDD";
+    ck_assert_int_eq(storage_put(storage, "bundle", NULL, (const uint8_t *)text, strlen(text)), 0);
+    StorageSlice slices[] = {{0, 4}, {6, 3}, {10, 5}, {45, 3}};
+    SliceSeen seen = {.stop_short = 1};
+    bool found = false;
+    ck_assert_int_eq(storage_read_slices(storage, "bundle", slices, 4, 8, 3, false, &found, slice_reader, &seen), 0);
+    ck_assert(found);
+    ck_assert_uint_eq(seen.calls, 4);
+    ck_assert_str_eq(seen.text[0], "AAAA");
+    ck_assert_str_eq(seen.text[1], "BB"); /* stopped short: the rest of its slice is skipped */
+    ck_assert_str_eq(seen.text[2], "CCCCC");
+    ck_assert_str_eq(seen.text[3], "DDD");
+    /* the first three are one read (gaps of 2 and 1 bytes), the last, 30 bytes further, a read of its own */
+    ck_assert_uint_eq(seen.consumed_at_entry[0], 0);
+    ck_assert_uint_eq(seen.consumed_at_entry[1], 6);
+    ck_assert_uint_eq(seen.consumed_at_entry[2], 10);
+    ck_assert_uint_eq(seen.consumed_at_entry[3], 0);
+
+    /* a missing object: with ignore_missing, not found and no reader call; without, an error */
+    SliceSeen none = {.stop_short = 99};
+    ck_assert_int_eq(storage_read_slices(storage, "nothing", slices, 4, 8, 3, true, &found, slice_reader, &none), 0);
+    ck_assert(!found);
+    ck_assert_uint_eq(none.calls, 0);
+    ck_assert_int_eq(storage_read_slices(storage, "nothing", slices, 4, 8, 3, false, &found, slice_reader, &none), -1);
+    ck_assert_int_eq(err_code(), ERR_FILE_MISSING);
+    err_clear();
+    /* a slice beyond the end of the object: the read ends short, an error */
+    StorageSlice beyond[] = {{45, 10}};
+    SliceSeen short_read = {.stop_short = 0};
+    ck_assert_int_eq(storage_read_slices(storage, "bundle", beyond, 1, 8, 3, false, &found, slice_reader, &short_read),
+                     -1);
+    ck_assert_int_eq(err_code(), ERR_FILE_READ);
+    err_clear();
+}
+END_TEST
+
 START_TEST(test_copy_pipeline)
 {
     Buf data = BUF_INIT;
@@ -1156,6 +1222,7 @@ storage_posix_suite(void)
     tcase_add_test(tc, test_move_cross_device);
     tcase_add_test(tc, test_copy_no_pipeline);
     tcase_add_test(tc, test_copy_part);
+    tcase_add_test(tc, test_read_slices);
     tcase_add_test(tc, test_copy_pipeline);
     suite_add_tcase(suite, tc);
     return suite;

@@ -222,11 +222,18 @@ restore_file_run(const RestoreFileSettings *settings, Storage *repo, Storage *pg
     return settled ? 0 : restore_file_copy(settings, repo, pg, job);
 }
 
-/* Skip `bytes` bytes of `read` (the slices of files of the bundle that are not restored from it). */
+typedef struct RestoreBundleRead {
+    const RestoreFileSettings *settings;
+    Storage *repo;
+    Storage *pg;
+    RestoreFileJob **jobs; /* the files read from the bundle, in slice order */
+} RestoreBundleRead;
+
 static int
-restore_bundle_skip(const RestoreFileSettings *settings, StorageRead *read, uint64_t bytes)
+restore_bundle_reader(void *context, size_t index, StorageRead *read, uint64_t size)
 {
-    return bytes > 0 ? storage_copy_part(read, NULL, NULL, settings->buffer_size, bytes) : 0;
+    RestoreBundleRead *bundle = context;
+    return restore_file_write(bundle->settings, bundle->repo, bundle->pg, bundle->jobs[index], read, size);
 }
 
 int
@@ -235,37 +242,24 @@ restore_file_bundle_run(const RestoreFileSettings *settings, Storage *repo, Stor
 {
     /* the files to read, in bundle order */
     RestoreFileJob **reads = mem_calloc(count + 1, sizeof(*reads));
+    StorageSlice *slices = mem_calloc(count + 1, sizeof(*slices));
     size_t read_count = 0;
     int result = 0;
     for (size_t i = 0; i < count && result == 0; i++) {
         bool settled = false;
         result = restore_file_settle(settings, pg, jobs[i], &settled);
-        if (result == 0 && !settled)
+        if (result == 0 && !settled) {
+            slices[read_count] = (StorageSlice){jobs[i]->repo_offset, (uint64_t)jobs[i]->repo_limit};
             reads[read_count++] = jobs[i];
-    }
-    /* runs of files whose gaps are small enough to read through: one ranged read each */
-    for (size_t first = 0; first < read_count && result == 0;) {
-        uint64_t start = reads[first]->repo_offset;
-        uint64_t end = start + (uint64_t)reads[first]->repo_limit;
-        size_t last = first;
-        while (last + 1 < read_count && reads[last + 1]->repo_offset >= end &&
-               reads[last + 1]->repo_offset - end <= RESTORE_BUNDLE_GAP_MAX) {
-            last++;
-            end = reads[last]->repo_offset + (uint64_t)reads[last]->repo_limit;
         }
-        StorageRead *read = NULL;
-        result = storage_open_read(repo, reads[first]->repo_path, start, (int64_t)(end - start), false, &read);
-        uint64_t position = start;
-        for (size_t i = first; i <= last && result == 0; i++) {
-            RestoreFileJob *job = reads[i];
-            result = restore_bundle_skip(settings, read, job->repo_offset - position);
-            if (result == 0)
-                result = restore_file_write(settings, repo, pg, job, read, (uint64_t)job->repo_limit);
-            position = job->repo_offset + (uint64_t)job->repo_limit;
-        }
-        storage_read_free(read);
-        first = last + 1;
     }
+    if (result == 0 && read_count > 0) {
+        RestoreBundleRead bundle = {settings, repo, pg, reads};
+        bool found = true;
+        result = storage_read_slices(repo, reads[0]->repo_path, slices, read_count, STORAGE_SLICE_GAP_MAX,
+                                     settings->buffer_size, false, &found, restore_bundle_reader, &bundle);
+    }
+    free(slices);
     free(reads);
     return result;
 }

@@ -64,10 +64,6 @@ typedef struct RestoreFileJob {
 /* Run one job with the worker's storages: `repo` (the repository) and `pg` (rooted at "/"). */
 int restore_file_run(const RestoreFileSettings *settings, Storage *repo, Storage *pg, RestoreFileJob *job);
 
-/* Files of one bundle whose slices are this close (bytes between the end of one and the start of the next) are read
- * with one request, the bytes between them read through and dropped. */
-#define RESTORE_BUNDLE_GAP_MAX ((uint64_t)1 << 20)
-
 /* Run the jobs of files stored in one bundle (same repo_path, in offset order): the files settled without the
  * repository (delta matches, empty, zeroed) first, then the others from one ranged read per run of nearby slices
  * instead of one per file. */

@@ -76,14 +76,10 @@ verify_worker_free(void *context)
     free(context);
 }
 
+/* Check what `read` holds for the job: to its end, or its next `part` bytes (a slice of a bundle). */
 static VerifyResult
-verify_read(Storage *storage, VerifyJob *job)
+verify_check(StorageRead *read, const VerifyJob *job, uint64_t part)
 {
-    StorageRead *read = NULL;
-    if (storage_open_read(storage, job->path, job->offset, job->limit, true, &read) < 0)
-        return VERIFY_OTHER;
-    if (read == NULL)
-        return VERIFY_MISSING;
     Pipeline *pipeline = pipeline_new();
     Filter *repo_size = pipeline_add(pipeline, filter_size_new());
     if (job->pass != NULL)
@@ -94,7 +90,9 @@ verify_read(Storage *storage, VerifyJob *job)
     Filter *size = pipeline_add(pipeline, filter_size_new());
     /* Bytes that do not decrypt or decompress cannot have the right checksum: 2.45 reports them so too. */
     VerifyResult result = VERIFY_CHECKSUM;
-    if (storage_copy(read, pipeline, NULL, VERIFY_BUFFER_SIZE) == 0) {
+    int copied = part == UINT64_MAX ? storage_copy(read, pipeline, NULL, VERIFY_BUFFER_SIZE)
+                                    : storage_copy_part(read, pipeline, NULL, VERIFY_BUFFER_SIZE, part);
+    if (copied == 0) {
         if (job->check_repo_size && filter_size_bytes(repo_size) != job->repo_size)
             result = VERIFY_SIZE;
         else if (strcmp(filter_hash_hex(sha1), job->checksum) != 0)
@@ -103,17 +101,63 @@ verify_read(Storage *storage, VerifyJob *job)
             result = VERIFY_SIZE;
         else
             result = VERIFY_OK;
-    }
+    } else
+        err_clear();
     pipeline_free(pipeline);
+    return result;
+}
+
+static VerifyResult
+verify_read(Storage *storage, VerifyJob *job)
+{
+    StorageRead *read = NULL;
+    if (storage_open_read(storage, job->path, job->offset, job->limit, true, &read) < 0)
+        return VERIFY_OTHER;
+    if (read == NULL)
+        return VERIFY_MISSING;
+    VerifyResult result = verify_check(read, job, UINT64_MAX);
     storage_read_free(read);
     return result;
 }
 
+/* What a worker is given at a time: a WAL segment or backup file, or the files of one bundle in offset order. */
+typedef struct VerifyUnit {
+    VerifyJob **jobs;
+    size_t count;
+    bool bundle;
+} VerifyUnit;
+
 static int
-verify_job_run(void *context, void *job_pointer)
+verify_slice_reader(void *context, size_t index, StorageRead *read, uint64_t size)
 {
-    VerifyJob *job = job_pointer;
-    job->result = verify_read(((Repo *)context)->storage, job);
+    VerifyJob *job = ((VerifyUnit *)context)->jobs[index];
+    job->result = verify_check(read, job, size);
+    return 0; /* a bad slice is this file's problem: the read goes on with the next one */
+}
+
+/* One read per run of nearby slices (storage_read_slices); a missing bundle makes every file in it missing, a
+ * read that breaks leaves the files it did not reach as "other". */
+static void
+verify_bundle(Storage *storage, VerifyUnit *unit)
+{
+    StorageSlice *slices = mem_calloc(unit->count + 1, sizeof(*slices));
+    for (size_t index = 0; index < unit->count; index++) {
+        slices[index] = (StorageSlice){unit->jobs[index]->offset, (uint64_t)unit->jobs[index]->limit};
+        unit->jobs[index]->result = VERIFY_OTHER;
+    }
+    bool found = true;
+    if (storage_read_slices(storage, unit->jobs[0]->path, slices, unit->count, STORAGE_SLICE_GAP_MAX,
+                            VERIFY_BUFFER_SIZE, true, &found, verify_slice_reader, unit) < 0)
+        err_clear();
+    else if (!found)
+        for (size_t index = 0; index < unit->count; index++)
+            unit->jobs[index]->result = VERIFY_MISSING;
+    free(slices);
+}
+
+static void
+verify_job_log(const VerifyJob *job)
+{
     switch (job->result) {
     case VERIFY_MISSING:
         LOG_INFO("file missing '%s'", job->display);
@@ -130,7 +174,29 @@ verify_job_run(void *context, void *job_pointer)
     case VERIFY_OK:
         break;
     }
+}
+
+static int
+verify_unit_run(void *context, void *unit_pointer)
+{
+    VerifyUnit *unit = unit_pointer;
+    Storage *storage = ((Repo *)context)->storage;
+    if (unit->bundle)
+        verify_bundle(storage, unit);
+    else
+        unit->jobs[0]->result = verify_read(storage, unit->jobs[0]);
+    for (size_t index = 0; index < unit->count; index++)
+        verify_job_log(unit->jobs[index]);
     return 0;
+}
+
+static void
+verify_unit_free(VerifyUnit *unit)
+{
+    if (unit == NULL)
+        return;
+    free(unit->jobs);
+    free(unit);
 }
 
 static void
@@ -168,13 +234,56 @@ typedef struct VerifyWork {
     size_t backup_count;
 } VerifyWork;
 
+/* Hand a unit to the workers (it is freed when its result comes back; its jobs are not). */
+static void
+verify_submit_unit(VerifyWork *work, VerifyUnit *unit)
+{
+    pool_submit(work->pool, unit);
+    PoolResult result;
+    while (pool_result_try(work->pool, &result)) {
+        verify_unit_free(result.job);
+        pool_result_clear(&result);
+    }
+}
+
 static void
 verify_submit(VerifyWork *work, VerifyJob *job)
 {
-    pool_submit(work->pool, job);
-    PoolResult result;
-    while (pool_result_try(work->pool, &result))
-        pool_result_clear(&result);
+    VerifyUnit *unit = mem_calloc(1, sizeof(VerifyUnit));
+    unit->jobs = mem_calloc(1, sizeof(VerifyJob *));
+    unit->jobs[0] = job;
+    unit->count = 1;
+    verify_submit_unit(work, unit);
+}
+
+/* Bundled files of one backup (in `jobs`), submitted as one unit per bundle, in offset order. */
+static int
+verify_bundle_order(const void *a, const void *b)
+{
+    const VerifyJob *left = *(VerifyJob *const *)a;
+    const VerifyJob *right = *(VerifyJob *const *)b;
+    int path = strcmp(left->path, right->path);
+    if (path != 0)
+        return path;
+    return left->offset < right->offset ? -1 : left->offset > right->offset;
+}
+
+static void
+verify_submit_bundles(VerifyWork *work, VerifyJob **jobs, size_t count)
+{
+    qsort(jobs, count, sizeof(*jobs), verify_bundle_order);
+    for (size_t first = 0; first < count;) {
+        size_t last = first;
+        while (last + 1 < count && strcmp(jobs[last + 1]->path, jobs[first]->path) == 0)
+            last++;
+        VerifyUnit *unit = mem_calloc(1, sizeof(VerifyUnit));
+        unit->count = last - first + 1;
+        unit->jobs = mem_calloc(unit->count, sizeof(VerifyJob *));
+        memcpy(unit->jobs, &jobs[first], unit->count * sizeof(VerifyJob *));
+        unit->bundle = true;
+        verify_submit_unit(work, unit);
+        first = last + 1;
+    }
 }
 
 static int
@@ -291,6 +400,8 @@ verify_backup_plan_one(VerifyWork *work, Storage *storage, const char *stanza, c
     const Manifest *manifest = &backup->manifest;
     backup->jobs = mem_calloc(manifest->file_count + 1, sizeof(VerifyJob *));
     backup->owned = mem_calloc(manifest->file_count + 1, sizeof(bool));
+    VerifyJob **bundled = mem_calloc(manifest->file_count + 1, sizeof(VerifyJob *));
+    size_t bundled_count = 0;
     for (size_t index = 0; index < manifest->file_count; index++) {
         const ManifestFile *file = &manifest->files[index];
         if (file->size == 0 || file->block_incr_size != 0)
@@ -308,8 +419,13 @@ verify_backup_plan_one(VerifyWork *work, Storage *storage, const char *stanza, c
                                            manifest, file);
         backup->jobs[index] = job;
         backup->owned[index] = true;
-        verify_submit(work, job);
+        if (file->bundle_id != 0)
+            bundled[bundled_count++] = job;
+        else
+            verify_submit(work, job);
     }
+    verify_submit_bundles(work, bundled, bundled_count);
+    free(bundled);
     return 0;
 }
 
@@ -435,13 +551,15 @@ verify_loaded(Repo *repo, unsigned repo_index, const char *stanza, unsigned proc
     VerifyWork work;
     memset(&work, 0, sizeof(work));
     PoolConfig config = {.workers = process_max > 0 ? process_max : 1, .shared = &repo_index,
-                         .worker_init = verify_worker_init, .worker_free = verify_worker_free, .run = verify_job_run};
+                         .worker_init = verify_worker_init, .worker_free = verify_worker_free, .run = verify_unit_run};
     TRY(pool_new(&config, &work.pool));
     int result = verify_plan(&work, repo, stanza, archive_info, backup_info);
     pool_close(work.pool);
     PoolResult pool_result;
-    while (pool_result_wait(work.pool, &pool_result))
+    while (pool_result_wait(work.pool, &pool_result)) {
+        verify_unit_free(pool_result.job);
         pool_result_clear(&pool_result);
+    }
     pool_free(work.pool);
     if (result == 0)
         *ok = verify_summary(&work, stanza, verbose, summary);
