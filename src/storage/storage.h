@@ -76,6 +76,9 @@ typedef struct StorageWriteOptions {
     const char *user;  /* chown to this user when set (posix, as root) */
     const char *group;
     int64_t mtime;     /* set the modification time when != 0 */
+    unsigned hold_chunks; /* object stores: keep up to this many upload chunks in memory before turning to a
+                           * multipart upload (0 or 1: one chunk), so that a file up to that size goes up with one
+                           * request under the name it has at close (storage_write_set_name) */
 } StorageWriteOptions;
 
 /* The defaults described above. */

@@ -5,7 +5,7 @@
 # load (and a table in a tablespace), small upload chunks (1 MiB: WAL segments and data files go up as multipart
 # uploads) and lz4:
 #   gaiarest stanza-create, check; gaiarest archive-push as archive_command -> stock archive-get returns every segment
-#   byte-identical (and no provisional object is left in the archive);
+#   byte-identical (and no provisional object is left in the archive; each segment is one PUT under its final name);
 #   stock archive-push as archive_command -> gaiarest archive-get returns every segment byte-identical;
 #   gaiarest archive-push --archive-async as archive_command -> stock archive-get, byte-identical;
 #   gaiarest backup full + incr -> stock info lists them, stock restore restores the incr, PostgreSQL starts, tables
@@ -142,10 +142,28 @@ stray=$(grep -vE '(^|/)[0-9A-F]{24}-[0-9a-f]{40}\.lz4$|^[0-9A-F]{16}$|\.history$
 assert_eq "the archive holds only final segment names (no provisional upload left)" "" "$stray"
 assert_eq "gaiarest's pushes: signatures verified, no forbidden header, Content-MD5, equal parts" "" \
     "$(s3_log_check md5=1 | grep -v '^parts=')"
-if [ "$(s3_log_since | grep -c '"PUT".*partNumber=')" -gt 0 ]; then
-    tap_ok "segments larger than the chunk went up as multipart uploads"
+# A segment that stores in up to 8 upload chunks (here 8 MiB) goes up with one PUT under its final name: no multipart
+# upload, no copy from a provisional name; "final multipart copies largest>chunk"
+pushes=$(s3_log_since | python3 -c '
+import json, re, sys
+final = multipart = copies = largest = 0
+for line in sys.stdin:
+    r = json.loads(line)
+    if "/archive/" not in r["path"]:
+        continue
+    if r["method"] == "POST" and "uploads" in r["query"]:
+        multipart += 1
+    elif r["method"] == "PUT" and "x-amz-copy-source" in r["headers"]:
+        copies += 1
+    elif r["method"] == "PUT" and "partNumber" not in r["query"] and re.search(r"-[0-9a-f]{40}\.lz4$", r["path"]):
+        final += 1
+        largest = max(largest, r["body_size"])
+print(final, multipart, copies, "yes" if largest > 1048576 else "no")')
+read -r p_final p_multipart p_copies p_big <<<"$pushes"
+if [ "$p_final" -ge 3 ] && [ "$p_multipart $p_copies $p_big" = "0 0 yes" ]; then
+    tap_ok "each segment went up with one PUT under its final name, those larger than a chunk too ($pushes)"
 else
-    tap_not_ok "segments larger than the chunk went up as multipart uploads"
+    tap_not_ok "each segment went up with one PUT under its final name, those larger than a chunk too ($pushes)"
 fi
 
 # --- stock archive-push -> gaiarest archive-get ---------------------------------------------------------------------

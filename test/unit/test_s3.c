@@ -359,6 +359,60 @@ START_TEST(test_multipart)
 }
 END_TEST
 
+/* hold_chunks: up to that many chunks are held and sent with one PUT under the name set last; beyond, the held
+ * bytes go up as equal parts. */
+START_TEST(test_write_hold)
+{
+    Storage *storage = s3_open("S3RVER", 64 * 1024, "/");
+    Trace trace = {0};
+    storage_s3_trace(storage, trace_request, &trace);
+    StorageWriteOptions options = storage_write_options_default();
+    options.hold_chunks = 4;
+    size_t size = 300 * 1024 + 5;
+    uint8_t *data = pattern(size);
+
+    /* 200 KiB written in 7 KiB pieces, renamed before close: one PUT under the final name, nothing else */
+    StorageWrite *write = NULL;
+    ck_assert_int_eq(storage_open_write(storage, "archive/demo/held.tmp", &options, &write), 0);
+    for (size_t done = 0; done < 200 * 1024; done += 7 * 1024) {
+        size_t piece = 200 * 1024 - done < 7 * 1024 ? 200 * 1024 - done : 7 * 1024;
+        ck_assert_int_eq(storage_write(write, data + done, piece), 0);
+    }
+    ck_assert_int_eq(storage_write_set_name(write, "held-final"), 0);
+    ck_assert_msg(storage_write_close(write) == 0, "%s", err_message());
+    storage_write_free(write);
+    ck_assert_uint_eq(trace.puts, 1);
+    ck_assert_uint_eq(trace.initiates + trace.parts + trace.completes, 0);
+    size_t got_size;
+    uint8_t *got = get(storage, "archive/demo/held-final", 0, -1, &got_size);
+    ck_assert_uint_eq(got_size, 200 * 1024);
+    ck_assert_mem_eq(got, data, got_size);
+    free(got);
+
+    /* 300 KiB: more than 4 chunks, a multipart upload of equal 64 KiB parts and a smaller last one */
+    memset(&trace, 0, sizeof(trace));
+    ck_assert_int_eq(storage_open_write(storage, "archive/demo/beyond", &options, &write), 0);
+    for (size_t done = 0; done < size; done += 7 * 1024) {
+        size_t piece = size - done < 7 * 1024 ? size - done : 7 * 1024;
+        ck_assert_int_eq(storage_write(write, data + done, piece), 0);
+    }
+    ck_assert_msg(storage_write_close(write) == 0, "%s", err_message());
+    storage_write_free(write);
+    ck_assert_uint_eq(trace.initiates, 1);
+    ck_assert_uint_eq(trace.parts, 5);
+    for (unsigned i = 0; i < 4; i++)
+        ck_assert_uint_eq(trace.part_sizes[i], 64 * 1024);
+    ck_assert_uint_eq(trace.part_sizes[4], size - 4 * 64 * 1024);
+    ck_assert_uint_eq(trace.completes, 1);
+    got = get(storage, "archive/demo/beyond", 0, -1, &got_size);
+    ck_assert_uint_eq(got_size, size);
+    ck_assert_mem_eq(got, data, size);
+    free(got);
+    free(data);
+    s3_close(storage);
+}
+END_TEST
+
 START_TEST(test_range_and_missing)
 {
     Storage *storage = s3_open("S3RVER", 0, "/");
@@ -942,6 +996,7 @@ int main(void)
     tcase_set_timeout(tc, 180);
     tcase_add_test(tc, test_small_round_trip);
     tcase_add_test(tc, test_multipart);
+    tcase_add_test(tc, test_write_hold);
     tcase_add_test(tc, test_client_one_thread);
     tcase_add_test(tc, test_write_set_name);
     tcase_add_test(tc, test_list_regex_prefix);

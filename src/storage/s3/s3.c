@@ -437,7 +437,8 @@ static int s3_open_read(Storage *storage, const char *path, uint64_t offset, int
 
 typedef struct S3Write {
     S3State *s3;
-    Buf chunk;        /* the part being filled (at most chunk_size bytes) */
+    size_t hold;      /* bytes kept before the upload turns multipart (hold_chunks x chunk_size, at least a chunk) */
+    Buf chunk;        /* the part being filled (at most chunk_size bytes; up to `hold` before the first part) */
     char *upload_id;  /* multipart upload in progress, NULL for a single PUT */
     char *upload_key; /* the key the multipart upload was created under (fixed by S3 at creation) */
     char **etags;     /* ETag of each uploaded part */
@@ -474,9 +475,9 @@ static int s3_multipart_begin(S3Write *state, const char *key)
     return result;
 }
 
-/* Upload the current chunk as the next part; the chunk is kept until its ETag is back. The first part creates
- * the upload under `key`; later parts go to the key it was created under. */
-static int s3_multipart_part(S3Write *state, const char *key)
+/* Upload `size` bytes as the next part; the caller keeps them until the ETag is back. The first part creates the
+ * upload under `key`; later parts go to the key it was created under. */
+static int s3_multipart_send(S3Write *state, const char *key, const uint8_t *data, size_t size)
 {
     if (state->upload_id == NULL)
         TRY(s3_multipart_begin(state, key));
@@ -484,8 +485,7 @@ static int s3_multipart_part(S3Write *state, const char *key)
     char number[24];
     snprintf(number, sizeof(number), "%zu", state->part_count + 1);
     SigV4Query query[] = {{"partNumber", number}, {"uploadId", state->upload_id}};
-    S3Request request = {.verb = "PUT", .key = key, .query = query, .query_count = 2, .body = state->chunk.data,
-                         .body_size = state->chunk.size};
+    S3Request request = {.verb = "PUT", .key = key, .query = query, .query_count = 2, .body = data, .body_size = size};
     HttpResponse response;
     int result = s3_send(state->s3, &request, &response, NULL);
     if (result == 0 && !status_ok(&response))
@@ -497,10 +497,32 @@ static int s3_multipart_part(S3Write *state, const char *key)
     if (result == 0) {
         state->etags = mem_realloc(state->etags, (state->part_count + 1) * sizeof(*state->etags));
         state->etags[state->part_count++] = mem_strdup(etag);
-        buf_clear(&state->chunk);
     }
     http_response_clear(&response);
     return result;
+}
+
+/* Upload the current chunk as the next part (kept until its ETag is back). */
+static int s3_multipart_part(S3Write *state, const char *key)
+{
+    TRY(s3_multipart_send(state, key, state->chunk.data, state->chunk.size));
+    buf_clear(&state->chunk);
+    return 0;
+}
+
+/* The held bytes outgrew the hold: upload them as parts of chunk_size from the front (all equal, as R2 requires)
+ * and keep the rest, less than a chunk, as the start of the next part. */
+static int s3_multipart_from_held(S3Write *state, const char *key)
+{
+    size_t chunk_size = state->s3->chunk_size;
+    size_t sent = 0;
+    while (state->chunk.size - sent >= chunk_size) {
+        TRY(s3_multipart_send(state, key, state->chunk.data + sent, chunk_size));
+        sent += chunk_size;
+    }
+    memmove(state->chunk.data, state->chunk.data + sent, state->chunk.size - sent);
+    state->chunk.size -= sent;
+    return 0;
 }
 
 /* A 200 answer may still carry an <Error> body (CompleteMultipartUpload, CopyObject fail late): an error then. */
@@ -539,9 +561,15 @@ static int s3_write_write(StorageWrite *write, const uint8_t *data, size_t size)
     S3Write *state = write->state;
     size_t chunk_size = state->s3->chunk_size;
     while (size > 0) {
-        if (state->chunk.size == chunk_size) /* full and more data follows: it is a part */
-            TRY(s3_multipart_part(state, write->path));
-        size_t space = chunk_size - state->chunk.size;
+        size_t limit = state->upload_id == NULL ? state->hold : chunk_size;
+        if (state->chunk.size == limit) { /* full and more data follows: it is a part (or several) */
+            if (state->upload_id == NULL && limit > chunk_size)
+                TRY(s3_multipart_from_held(state, write->path));
+            else
+                TRY(s3_multipart_part(state, write->path));
+            continue;
+        }
+        size_t space = limit - state->chunk.size;
         size_t length = size < space ? size : space;
         buf_append(&state->chunk, data, length);
         data += length;
@@ -619,7 +647,7 @@ static int s3_write_close(StorageWrite *write)
 
 /* A new final key before close: a single PUT (nothing sent yet) simply goes to the new key at close; a multipart
  * upload already created under the old key is completed there and copied over at close (s3_write_rename). Memory
- * stays bounded by the chunk size either way. */
+ * stays bounded by the hold (hold_chunks upload chunks) either way. */
 static int s3_write_set_path(StorageWrite *write, const char *full_path)
 {
     S3Write *state = write->state;
@@ -666,11 +694,13 @@ static const StorageWriteOps s3_write_ops = {
 
 static int s3_open_write(Storage *storage, const char *path, const StorageWriteOptions *options, StorageWrite **write)
 {
-    (void)options; /* atomic by nature; sync, modes, owners and mtime do not apply */
+    /* atomic by nature; sync, modes, owners and mtime do not apply */
     if (!storage->writable)
         return err_set(ERR_ASSERT, "S3 storage for bucket '%s' is read-only", s3_state(storage)->bucket);
     S3Write *state = mem_calloc(1, sizeof(*state));
     state->s3 = s3_state(storage);
+    size_t chunks = options != NULL && options->hold_chunks > 1 ? options->hold_chunks : 1;
+    state->hold = state->s3->chunk_size <= SIZE_MAX / chunks ? state->s3->chunk_size * chunks : SIZE_MAX;
     StorageWrite *handle = mem_calloc(1, sizeof(*handle));
     handle->ops = &s3_write_ops;
     handle->path = s3_key(storage, path);
