@@ -396,23 +396,11 @@ run_gaiarest "$CONF" --stanza=demo --repo=1 --set="$BINCR" verify >"$W/gaia-veri
 assert_status "gaiarest verify of the bundled incr" 0 $rc
 [ $rc = 0 ] || tail -20 "$W/gaia-verify-bundle.txt" | tap_diag
 # a damaged slice in a bundle: gaiarest verify reports that one file, as stock verify does (same summary)
-DAMAGED=$(python3 - "$W/repo1/backup/demo/$BFULL" <<'EOF'
-import json, os, sys
-root = sys.argv[1]
-section = None
-for line in open(os.path.join(root, "backup.manifest")):
-    line = line.rstrip("\n")
-    if line.startswith("["):
-        section = line
-    elif section == "[target:file]" and "=" in line:
-        name, value = line.split("=", 1)
-        entry = json.loads(value)
-        if "bni" in entry and "reference" not in entry and entry["repo-size"] > 40:
-            print("%s %d %d %s" % (entry["bni"], entry.get("bno", 0), entry["repo-size"], name))
-            break
-EOF
-)
-read -r D_BNI D_BNO D_SIZE D_NAME <<<"$DAMAGED"
+# the first file stored in one of the full's bundles: its manifest line, then bundle, offset and stored size
+D_LINE=$(awk '/^\[target:file\]$/ {in_files = 1; next} /^\[/ {in_files = 0} in_files' \
+    "$W/repo1/backup/demo/$BFULL/backup.manifest" | grep '"bni"' | grep -v '"reference"' | head -1)
+D_NAME=${D_LINE%%=*}
+read -r D_BNI D_BNO D_SIZE < <(jq -r '"\(.bni) \(.bno // 0) \(."repo-size")"' <<<"${D_LINE#*=}")
 D_BUNDLE=$W/repo1/backup/demo/$BFULL/bundle/$D_BNI
 cp -p "$D_BUNDLE" "$W/bundle.saved"
 python3 - "$D_BUNDLE" "$((D_BNO + D_SIZE / 2))" <<'EOF'
