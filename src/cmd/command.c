@@ -20,6 +20,8 @@ static const CommandFunction command_table[CMD_COUNT] = {
     [CMD_EXPIRE] = cmd_expire,
     [CMD_HELP] = cmd_help,
     [CMD_INFO] = cmd_info,
+    [CMD_REPO_GET] = cmd_repo_get,
+    [CMD_REPO_LS] = cmd_repo_ls,
     [CMD_RESTORE] = cmd_restore,
     [CMD_STANZA_CREATE] = cmd_stanza_create,
     [CMD_STANZA_DELETE] = cmd_stanza_delete,
@@ -101,7 +103,7 @@ command_run_logged(CommandId id, CommandFunction function)
 {
     /* Commands whose output is the point (info) keep their begin/end lines at debug, as pgBackRest does, so that
      * --output=json on stdout stays parseable at log-level-console=info. */
-    LogLevel begin_end_level = id == CMD_INFO ? LOG_DEBUG : LOG_INFO;
+    LogLevel begin_end_level = id == CMD_INFO || id == CMD_REPO_GET || id == CMD_REPO_LS ? LOG_DEBUG : LOG_INFO;
     long long start = command_now_ms();
     /* expire --dry-run marks every line of the run, begin and end included, as 2.45 does. */
     const char *prefix = id == CMD_EXPIRE && cfg_bool(OPT_DRY_RUN) ? "[DRY-RUN] " : "";

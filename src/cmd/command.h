@@ -21,6 +21,8 @@ int cmd_check(void);
 int cmd_expire(void);
 int cmd_help(void);
 int cmd_info(void);
+int cmd_repo_get(void);
+int cmd_repo_ls(void);
 int cmd_restore(void);
 int cmd_stanza_create(void);
 int cmd_stanza_delete(void);

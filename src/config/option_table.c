@@ -8,14 +8,17 @@
 #define B(c) CMD_BIT(CMD_##c)
 
 /* Command sets. */
+/* repo-get and repo-ls: the repository tools (no stanza needed, no lock) */
+#define CMDS_REPO_TOOLS (B(REPO_GET) | B(REPO_LS))
 #define CMDS_ALL_RUN                                                                                                   \
     (B(ARCHIVE_GET) | B(ARCHIVE_PUSH) | B(BACKUP) | B(CHECK) | B(EXPIRE) | B(INFO) | B(RESTORE) | B(STANZA_CREATE) |  \
-     B(STANZA_DELETE) | B(STANZA_UPGRADE) | B(START) | B(STOP) | B(VERIFY))
+     B(STANZA_DELETE) | B(STANZA_UPGRADE) | B(START) | B(STOP) | B(VERIFY) | CMDS_REPO_TOOLS)
 #define CMDS_REPO                                                                                                      \
     (B(ARCHIVE_GET) | B(ARCHIVE_PUSH) | B(BACKUP) | B(CHECK) | B(EXPIRE) | B(INFO) | B(RESTORE) | B(STANZA_CREATE) |  \
-     B(STANZA_DELETE) | B(STANZA_UPGRADE) | B(VERIFY))
+     B(STANZA_DELETE) | B(STANZA_UPGRADE) | B(VERIFY) | CMDS_REPO_TOOLS)
 #define CMDS_REMOTE (CMDS_REPO & ~B(EXPIRE))
-#define CMDS_REPO_SELECT (B(ARCHIVE_GET) | B(BACKUP) | B(EXPIRE) | B(INFO) | B(RESTORE) | B(STANZA_DELETE) | B(VERIFY))
+#define CMDS_REPO_SELECT                                                                                               \
+    (B(ARCHIVE_GET) | B(BACKUP) | B(EXPIRE) | B(INFO) | B(RESTORE) | B(STANZA_DELETE) | B(VERIFY) | CMDS_REPO_TOOLS)
 #define CMDS_PG_PATH                                                                                                   \
     (B(ARCHIVE_GET) | B(ARCHIVE_PUSH) | B(BACKUP) | B(CHECK) | B(RESTORE) | B(STANZA_CREATE) | B(STANZA_DELETE) |     \
      B(STANZA_UPGRADE))
@@ -24,8 +27,8 @@
 /* info reads pg1 only for --output=prometheus (archiver state); pgBackRest 2.45 ignores these for info. */
 #define CMDS_PG_DB_INFO (CMDS_PG_DB | B(INFO))
 #define CMDS_DB_TIMEOUT_INFO (CMDS_DB_TIMEOUT | B(INFO))
-#define CMDS_LOCK (CMDS_ALL_RUN & ~(B(CHECK) | B(VERIFY)))
-#define CMDS_STANZA_REQUIRED (CMDS_REPO & ~B(INFO))
+#define CMDS_LOCK (CMDS_ALL_RUN & ~(B(CHECK) | B(VERIFY) | CMDS_REPO_TOOLS))
+#define CMDS_STANZA_REQUIRED (CMDS_REPO & ~(B(INFO) | CMDS_REPO_TOOLS))
 #define CMDS_PROCESS (B(ARCHIVE_GET) | B(ARCHIVE_PUSH) | B(BACKUP) | B(RESTORE) | B(VERIFY))
 #define CMDS_COMPRESS (B(ARCHIVE_PUSH) | B(BACKUP))
 #define CMDS_ARCHIVE_CHECK (B(ARCHIVE_PUSH) | B(BACKUP) | B(CHECK))
@@ -63,6 +66,8 @@ static const char *const values_restore_type[] = {"default", "immediate", "lsn",
                                                   "time",    "xid",       "none", NULL};
 static const char *const values_info_output[] = {"text", "json", "prometheus", NULL};
 static const char *const values_verify_output[] = {"none", "text", NULL};
+static const char *const values_repo_ls_output[] = {"text", "json", NULL};
+static const char *const values_sort[] = {"asc", "desc", "none", NULL};
 
 static const OptionCommandRule rules_type[] = {
     {CMD_BACKUP, "incr", values_backup_type},
@@ -73,6 +78,7 @@ static const OptionCommandRule rules_type[] = {
 static const OptionCommandRule rules_output[] = {
     {CMD_INFO, "text", values_info_output},
     {CMD_VERIFY, "none", values_verify_output},
+    {CMD_REPO_LS, "text", values_repo_ls_output},
     {CMD_NONE, NULL, NULL},
 };
 
@@ -158,9 +164,13 @@ static const OptionDef option_table[OPT_COUNT] = {
                      NO_DEPEND, .summary = "identifier of this run (generated)"},
     [OPT_EXPIRE_AUTO] = {"expire-auto", OPT_TYPE_BOOLEAN, OPT_GROUP_NONE, OPT_SECTION_GLOBAL, B(BACKUP), 0, "y", NULL,
                          NO_DEPEND, .summary = "apply retention right after a successful backup"},
+    [OPT_FILTER] = {"filter", OPT_TYPE_STRING, OPT_GROUP_NONE, OPT_SECTION_COMMAND_LINE, B(REPO_LS), 0, NULL, NULL,
+                    NO_DEPEND, .summary = "only the names that match this regular expression"},
     [OPT_FORCE] = {"force", OPT_TYPE_BOOLEAN, OPT_GROUP_NONE, OPT_SECTION_COMMAND_LINE,
                    B(BACKUP) | B(RESTORE) | B(STANZA_CREATE) | B(STANZA_DELETE) | B(STOP), 0, "n", NULL, NO_DEPEND,
                    .summary = "proceed past the safety check the command would otherwise stop at"},
+    [OPT_IGNORE_MISSING] = {"ignore-missing", OPT_TYPE_BOOLEAN, OPT_GROUP_NONE, OPT_SECTION_COMMAND_LINE, B(REPO_GET),
+                            0, "n", NULL, NO_DEPEND, .summary = "a missing file is not an error (exit status 1)"},
     [OPT_IO_TIMEOUT] = {"io-timeout", OPT_TYPE_TIME, OPT_GROUP_NONE, OPT_SECTION_GLOBAL, CMDS_REPO, 0, "60", NULL,
                         RANGE(100, SECONDS(3600)), NO_DEPEND, .summary = "seconds a read or write may stall"},
     [OPT_LINK_ALL] = {"link-all", OPT_TYPE_BOOLEAN, OPT_GROUP_NONE, OPT_SECTION_GLOBAL, B(RESTORE), 0, "n", NULL,
@@ -190,7 +200,8 @@ static const OptionDef option_table[OPT_COUNT] = {
     [OPT_ONLINE] = {"online", OPT_TYPE_BOOLEAN, OPT_GROUP_NONE, OPT_SECTION_COMMAND_LINE,
                     B(BACKUP) | B(STANZA_CREATE) | B(STANZA_UPGRADE), 0, "y", NULL, NO_DEPEND,
                     .summary = "talk to the running cluster (n: it is stopped)"},
-    [OPT_OUTPUT] = {"output", OPT_TYPE_STRING, OPT_GROUP_NONE, OPT_SECTION_COMMAND_LINE, B(INFO) | B(VERIFY), 0, NULL,
+    [OPT_OUTPUT] = {"output", OPT_TYPE_STRING, OPT_GROUP_NONE, OPT_SECTION_COMMAND_LINE, B(INFO) | B(VERIFY) | B(REPO_LS),
+                    0, NULL,
                     NULL, NO_DEPEND, .command_rules = rules_output, .summary = "output format"},
     [OPT_PG_DATABASE] = {"pg-database", OPT_TYPE_STRING, OPT_GROUP_PG, OPT_SECTION_STANZA, CMDS_PG_DB_INFO, 0,
                          "postgres", NULL, NO_DEPEND, .summary = "database to connect to"},
@@ -210,6 +221,8 @@ static const OptionDef option_table[OPT_COUNT] = {
                               .summary = "seconds to wait for a remote or worker answer"},
     [OPT_RECOVERY_OPTION] = {"recovery-option", OPT_TYPE_HASH, OPT_GROUP_NONE, OPT_SECTION_GLOBAL, B(RESTORE), 0, NULL,
                              NULL, NO_DEPEND, .summary = "name=value added to the recovery settings (repeatable)"},
+    [OPT_RECURSE] = {"recurse", OPT_TYPE_BOOLEAN, OPT_GROUP_NONE, OPT_SECTION_COMMAND_LINE, B(REPO_LS), 0, "n", NULL,
+                     NO_DEPEND, .summary = "list the subdirectories too"},
     [OPT_REPO] = {"repo", OPT_TYPE_INTEGER, OPT_GROUP_NONE, OPT_SECTION_COMMAND_LINE, CMDS_REPO_SELECT, 0, NULL, NULL,
                   RANGE(1, OPTION_INDEX_MAX), NO_DEPEND, .summary = "number of the repository to work on"},
     [OPT_REPO_BLOCK] = {"repo-block", OPT_TYPE_BOOLEAN, OPT_GROUP_REPO, OPT_SECTION_GLOBAL, B(BACKUP), 0, "n", NULL,
@@ -302,6 +315,8 @@ static const OptionDef option_table[OPT_COUNT] = {
                  B(EXPIRE) | B(INFO) | B(RESTORE) | B(VERIFY), 0, NULL, NULL, NO_DEPEND,
                  .summary = "backup label to act on (restore: latest by default; verify: accepted as by pgBackRest "
                             "2.45, which verifies the whole repository all the same)"},
+    [OPT_SORT] = {"sort", OPT_TYPE_STRING, OPT_GROUP_NONE, OPT_SECTION_COMMAND_LINE, B(REPO_LS), 0, "asc", values_sort,
+                  NO_DEPEND, .summary = "order of the names: asc, desc or none (as listed)"},
     [OPT_SPOOL_PATH] = {"spool-path", OPT_TYPE_PATH, OPT_GROUP_NONE, OPT_SECTION_GLOBAL,
                         B(ARCHIVE_GET) | B(ARCHIVE_PUSH) | B(RESTORE), 0, "/var/spool/pgbackrest", NULL, NO_DEPEND,
                         .summary = "directory of the async WAL queue"},
@@ -356,6 +371,8 @@ static const CommandDef command_table[CMD_COUNT] = {
     [CMD_EXPIRE] = {"expire", true, "remove backups and WAL beyond the retention settings"},
     [CMD_HELP] = {"help", false, "show commands, options and their current values"},
     [CMD_INFO] = {"info", true, "list stanzas, backups and archived WAL"},
+    [CMD_REPO_GET] = {"repo-get", true, "print a file of the repository (decrypted, not decompressed)"},
+    [CMD_REPO_LS] = {"repo-ls", true, "list files of the repository"},
     [CMD_RESTORE] = {"restore", true, "rebuild a data directory from a backup"},
     [CMD_STANZA_CREATE] = {"stanza-create", true, "initialise a stanza in the repository"},
     [CMD_STANZA_DELETE] = {"stanza-delete", true, "remove a stopped stanza and all its data"},

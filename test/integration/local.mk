@@ -30,10 +30,12 @@ TESTS += test/integration/test_expire.sh test/integration/test_verify.sh
 # contrib/gaia/setup-primary.sh and setup-replica.sh on two clusters and S3 (runs the scripts as root)
 TESTS += test/integration/test_gaia_setup.sh
 TESTS += test/integration/test_archive_async.sh
+# repo-ls, repo-get against stock on the fixture repositories
+TESTS += test/integration/test_repo_tools.sh
 # automake does not distribute TESTS scripts by itself: every integration script is listed here.
 EXTRA_DIST += test/integration/test_info.sh test/integration/test_info_files.sh test/integration/test_s3_interop.sh \
 	test/integration/test_s3_faults.sh test/integration/test_stanza.sh test/integration/test_check.sh \
 	test/integration/test_restore.sh test/integration/test_backup.sh test/integration/test_backup_resume.sh \
 	test/integration/test_archive.sh test/integration/test_archive_segsize.sh test/integration/test_expire.sh \
 	test/integration/test_verify.sh test/integration/test_gaia_setup.sh test/integration/test_archive_async.sh \
-	test/integration/test_metrics.sh test/integration/test_s3_commands.sh
+	test/integration/test_metrics.sh test/integration/test_s3_commands.sh test/integration/test_repo_tools.sh

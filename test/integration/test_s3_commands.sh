@@ -9,7 +9,8 @@
 #   stock archive-push as archive_command -> gaiarest archive-get returns every segment byte-identical;
 #   gaiarest archive-push --archive-async as archive_command -> stock archive-get, byte-identical;
 #   gaiarest backup full + incr -> stock info lists them, stock restore restores the incr, PostgreSQL starts, tables
-#   equal the source at backup time (row count + md5 of the sorted rows);
+#   equal the source at backup time (row count + md5 of the sorted rows); gaiarest repo-ls and repo-get print what
+#   stock prints for the same objects;
 #   gaiarest bundled full (repo-bundle, multipart bundles) -> stock restore and gaiarest restore, tables equal;
 #   stock backup full -> gaiarest restore (restore_command = gaiarest archive-get), tables equal;
 #   archive-push through faults: the copy of a multipart segment to its final name failing (push fails, nothing
@@ -211,6 +212,19 @@ GAIA_FULL=$(jq -r '.[0].backup[0].label' "$T/stock-info1.out")
 GAIA_INCR=$(jq -r '.[0].backup[1].label' "$T/stock-info1.out")
 rc=0; run gaia-info run_gaiarest "$CONF" --stanza=demo --output=json info || rc=$?
 assert_json_eq "gaiarest info equals stock info on the same S3 repository" "$T/stock-info1.out" "$T/gaia-info.out"
+# repo-ls and repo-get on S3: what stock prints, byte for byte (listing pages, prefixes as paths, object times)
+TOOL=0
+for args in "repo-ls --recurse --output=json backup/demo" "repo-ls --sort=desc archive/demo" \
+    "repo-get backup/demo/$GAIA_INCR/backup.manifest" "repo-get --ignore-missing archive/demo/nothing"; do
+    TOOL=$((TOOL + 1))
+    # shellcheck disable=SC2086 # the words of $args are the arguments
+    run_pgbackrest "$CONF" $args >"$T/repo-tool$TOOL-stock.out" 2>&1
+    echo "exit $?" >>"$T/repo-tool$TOOL-stock.out"
+    # shellcheck disable=SC2086
+    run_gaiarest "$CONF" $args >"$T/repo-tool$TOOL-gaia.out" 2>&1
+    echo "exit $?" >>"$T/repo-tool$TOOL-gaia.out"
+    assert_file_eq "on S3, $args: the same output as stock" "$T/repo-tool$TOOL-stock.out" "$T/repo-tool$TOOL-gaia.out"
+done
 
 # restore_check DESC PROGRAM GETTER LABEL SNAPSHOT: PROGRAM restores LABEL (restore_command = GETTER archive-get),
 # the cluster starts and its tables equal SNAPSHOT
