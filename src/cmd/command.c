@@ -13,6 +13,7 @@
 
 /* One entry per command; helpers fill in theirs as the commands land. */
 static const CommandFunction command_table[CMD_COUNT] = {
+    [CMD_ANNOTATE] = cmd_annotate,
     [CMD_ARCHIVE_GET] = cmd_archive_get,
     [CMD_ARCHIVE_PUSH] = cmd_archive_push,
     [CMD_BACKUP] = cmd_backup,

@@ -14,6 +14,7 @@
 
 typedef int (*CommandFunction)(void);
 
+int cmd_annotate(void);
 int cmd_archive_get(void);
 int cmd_archive_push(void);
 int cmd_backup(void);

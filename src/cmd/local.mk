@@ -31,4 +31,6 @@ test_unit_test_metrics_LDADD = $(GAIA_UNIT_LIBS)
 libgaiarest_a_SOURCES += src/cmd/expire.c src/cmd/verify.c
 # repo-ls, repo-get
 libgaiarest_a_SOURCES += src/cmd/repo_get.c src/cmd/repo_ls.c src/cmd/repo_tool.c
+# annotate
+libgaiarest_a_SOURCES += src/cmd/annotate.c
 noinst_HEADERS += src/cmd/repo_tool.h

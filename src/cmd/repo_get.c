@@ -1,5 +1,6 @@
 /* repo-get: copy one file of a repository to stdout as pgBackRest 2.45's repo-get does: decrypted when the
- * repository is encrypted (with the pass that file was encrypted with, see repo_tool.h), never decompressed.
+ * repository is encrypted (with the pass that file was encrypted with, see repo_tool.h; --raw: as stored), never
+ * decompressed.
  * A missing file is an error, or exit status 1 with --ignore-missing. */
 #include <errno.h>
 #include <stdio.h>
@@ -61,7 +62,7 @@ cmd_repo_get(void)
     if (result == 0)
         result = repo_tool_path(&repo, cfg_param(0), &path);
     char *pass = NULL;
-    if (result == 0)
+    if (result == 0 && !cfg_bool(OPT_RAW))
         result = repo_tool_cipher_pass(&repo, path, &pass);
     StorageRead *read = NULL;
     bool ignore_missing = cfg_bool(OPT_IGNORE_MISSING);

@@ -15,7 +15,8 @@
 
 typedef enum CommandId {
     CMD_NONE = -1,
-    CMD_ARCHIVE_GET = 0,
+    CMD_ANNOTATE = 0,
+    CMD_ARCHIVE_GET,
     CMD_ARCHIVE_PUSH,
     CMD_BACKUP,
     CMD_CHECK,
@@ -94,6 +95,7 @@ typedef enum OptionId {
     OPT_PG_USER,
     OPT_PROCESS_MAX,
     OPT_PROTOCOL_TIMEOUT,
+    OPT_RAW,
     OPT_RECOVERY_OPTION,
     OPT_RECURSE,
     OPT_REPO,

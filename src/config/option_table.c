@@ -10,15 +10,17 @@
 /* Command sets. */
 /* repo-get and repo-ls: the repository tools (no stanza needed, no lock) */
 #define CMDS_REPO_TOOLS (B(REPO_GET) | B(REPO_LS))
+/* commands that work on the repository with a stanza but without the cluster: annotate (no lock, as 2.45) */
+#define CMDS_REPO_ONLY (CMDS_REPO_TOOLS | B(ANNOTATE))
 #define CMDS_ALL_RUN                                                                                                   \
     (B(ARCHIVE_GET) | B(ARCHIVE_PUSH) | B(BACKUP) | B(CHECK) | B(EXPIRE) | B(INFO) | B(RESTORE) | B(STANZA_CREATE) |  \
-     B(STANZA_DELETE) | B(STANZA_UPGRADE) | B(START) | B(STOP) | B(VERIFY) | CMDS_REPO_TOOLS)
+     B(STANZA_DELETE) | B(STANZA_UPGRADE) | B(START) | B(STOP) | B(VERIFY) | CMDS_REPO_ONLY)
 #define CMDS_REPO                                                                                                      \
     (B(ARCHIVE_GET) | B(ARCHIVE_PUSH) | B(BACKUP) | B(CHECK) | B(EXPIRE) | B(INFO) | B(RESTORE) | B(STANZA_CREATE) |  \
-     B(STANZA_DELETE) | B(STANZA_UPGRADE) | B(VERIFY) | CMDS_REPO_TOOLS)
+     B(STANZA_DELETE) | B(STANZA_UPGRADE) | B(VERIFY) | CMDS_REPO_ONLY)
 #define CMDS_REMOTE (CMDS_REPO & ~B(EXPIRE))
 #define CMDS_REPO_SELECT                                                                                               \
-    (B(ARCHIVE_GET) | B(BACKUP) | B(EXPIRE) | B(INFO) | B(RESTORE) | B(STANZA_DELETE) | B(VERIFY) | CMDS_REPO_TOOLS)
+    (B(ARCHIVE_GET) | B(BACKUP) | B(EXPIRE) | B(INFO) | B(RESTORE) | B(STANZA_DELETE) | B(VERIFY) | CMDS_REPO_ONLY)
 #define CMDS_PG_PATH                                                                                                   \
     (B(ARCHIVE_GET) | B(ARCHIVE_PUSH) | B(BACKUP) | B(CHECK) | B(RESTORE) | B(STANZA_CREATE) | B(STANZA_DELETE) |     \
      B(STANZA_UPGRADE))
@@ -83,8 +85,9 @@ static const OptionCommandRule rules_output[] = {
 };
 
 static const OptionDef option_table[OPT_COUNT] = {
-    [OPT_ANNOTATION] = {"annotation", OPT_TYPE_HASH, OPT_GROUP_NONE, OPT_SECTION_GLOBAL, B(BACKUP), 0, NULL, NULL,
-                        NO_DEPEND, .summary = "key=value notes stored with the backup"},
+    [OPT_ANNOTATION] = {"annotation", OPT_TYPE_HASH, OPT_GROUP_NONE, OPT_SECTION_GLOBAL, B(ANNOTATE) | B(BACKUP),
+                        B(ANNOTATE), NULL, NULL, NO_DEPEND,
+                        .summary = "key=value notes stored with the backup (annotate: key= removes a key)"},
     [OPT_ARCHIVE_ASYNC] = {"archive-async", OPT_TYPE_BOOLEAN, OPT_GROUP_NONE, OPT_SECTION_GLOBAL,
                            B(ARCHIVE_GET) | B(ARCHIVE_PUSH), 0, "n", NULL, NO_DEPEND,
                            .summary = "queue WAL through the spool path and a background process"},
@@ -127,10 +130,11 @@ static const OptionDef option_table[OPT_COUNT] = {
                       NO_DEPEND, .summary = "deprecated switch for compression (use compress-type)"},
     [OPT_COMPRESS_LEVEL] = {"compress-level", OPT_TYPE_INTEGER, OPT_GROUP_NONE, OPT_SECTION_GLOBAL, CMDS_COMPRESS, 0,
                             NULL, NULL, NO_DEPEND, .summary = "compression level (default depends on compress-type)"},
-    [OPT_CMD] = {"cmd", OPT_TYPE_STRING, OPT_GROUP_NONE, OPT_SECTION_GLOBAL, CMDS_REMOTE, 0, NULL, NULL, NO_DEPEND,
+    [OPT_CMD] = {"cmd", OPT_TYPE_STRING, OPT_GROUP_NONE, OPT_SECTION_GLOBAL, CMDS_REMOTE & ~B(ANNOTATE), 0, NULL, NULL,
+                 NO_DEPEND,
                  .summary = "program that remote hosts run (accepted; gaiarest has no remote hosts)"},
-    [OPT_CMD_SSH] = {"cmd-ssh", OPT_TYPE_STRING, OPT_GROUP_NONE, OPT_SECTION_GLOBAL, CMDS_REMOTE, 0, "ssh", NULL,
-                     NO_DEPEND, .summary = "SSH client for remote hosts (accepted; gaiarest has no remote hosts)"},
+    [OPT_CMD_SSH] = {"cmd-ssh", OPT_TYPE_STRING, OPT_GROUP_NONE, OPT_SECTION_GLOBAL, CMDS_REMOTE & ~B(ANNOTATE), 0,
+                     "ssh", NULL, NO_DEPEND, .summary = "SSH client for remote hosts (accepted; gaiarest has no remote hosts)"},
     [OPT_COMPRESS_LEVEL_NETWORK] = {"compress-level-network", OPT_TYPE_INTEGER, OPT_GROUP_NONE, OPT_SECTION_GLOBAL,
                                     CMDS_REMOTE, 0, "3", NULL, RANGE(0, 9), NO_DEPEND,
                                     .summary = "compression level of remote traffic"},
@@ -148,7 +152,8 @@ static const OptionDef option_table[OPT_COUNT] = {
                         NO_DEPEND, .summary = "database to leave out of a restore (repeatable)"},
     [OPT_DB_INCLUDE] = {"db-include", OPT_TYPE_LIST, OPT_GROUP_NONE, OPT_SECTION_GLOBAL, B(RESTORE), 0, NULL, NULL,
                         NO_DEPEND, .summary = "restore only this database (repeatable)"},
-    [OPT_DB_TIMEOUT] = {"db-timeout", OPT_TYPE_TIME, OPT_GROUP_NONE, OPT_SECTION_GLOBAL, CMDS_DB_TIMEOUT_INFO, 0,
+    [OPT_DB_TIMEOUT] = {"db-timeout", OPT_TYPE_TIME, OPT_GROUP_NONE, OPT_SECTION_GLOBAL,
+                        CMDS_DB_TIMEOUT_INFO | CMDS_REPO_TOOLS, 0,
                         "1800", NULL, RANGE(100, SECONDS(604800)), NO_DEPEND,
                         .summary = "seconds a database query may take"},
     [OPT_DELTA] = {"delta", OPT_TYPE_BOOLEAN, OPT_GROUP_NONE, OPT_SECTION_GLOBAL, B(BACKUP) | B(RESTORE), 0, "n", NULL,
@@ -219,6 +224,8 @@ static const OptionDef option_table[OPT_COUNT] = {
     [OPT_PROTOCOL_TIMEOUT] = {"protocol-timeout", OPT_TYPE_TIME, OPT_GROUP_NONE, OPT_SECTION_GLOBAL, CMDS_REMOTE, 0,
                               "1830", NULL, RANGE(100, SECONDS(604800)), NO_DEPEND,
                               .summary = "seconds to wait for a remote or worker answer"},
+    [OPT_RAW] = {"raw", OPT_TYPE_BOOLEAN, OPT_GROUP_NONE, OPT_SECTION_COMMAND_LINE, B(REPO_GET), 0, "n", NULL,
+                 NO_DEPEND, .summary = "the bytes as stored (not decrypted)"},
     [OPT_RECOVERY_OPTION] = {"recovery-option", OPT_TYPE_HASH, OPT_GROUP_NONE, OPT_SECTION_GLOBAL, B(RESTORE), 0, NULL,
                              NULL, NO_DEPEND, .summary = "name=value added to the recovery settings (repeatable)"},
     [OPT_RECURSE] = {"recurse", OPT_TYPE_BOOLEAN, OPT_GROUP_NONE, OPT_SECTION_COMMAND_LINE, B(REPO_LS), 0, "n", NULL,
@@ -312,7 +319,7 @@ static const OptionDef option_table[OPT_COUNT] = {
     [OPT_SCK_KEEP_ALIVE] = {"sck-keep-alive", OPT_TYPE_BOOLEAN, OPT_GROUP_NONE, OPT_SECTION_GLOBAL, CMDS_REPO, 0, "y",
                             NULL, NO_DEPEND, .summary = "TCP keep-alive on the connections to object storage"},
     [OPT_SET] = {"set", OPT_TYPE_STRING, OPT_GROUP_NONE, OPT_SECTION_COMMAND_LINE,
-                 B(EXPIRE) | B(INFO) | B(RESTORE) | B(VERIFY), 0, NULL, NULL, NO_DEPEND,
+                 B(ANNOTATE) | B(EXPIRE) | B(INFO) | B(RESTORE) | B(VERIFY), B(ANNOTATE), NULL, NULL, NO_DEPEND,
                  .summary = "backup label to act on (restore: latest by default; verify: accepted as by pgBackRest "
                             "2.45, which verifies the whole repository all the same)"},
     [OPT_SORT] = {"sort", OPT_TYPE_STRING, OPT_GROUP_NONE, OPT_SECTION_COMMAND_LINE, B(REPO_LS), 0, "asc", values_sort,
@@ -364,6 +371,7 @@ typedef struct CommandDef {
 } CommandDef;
 
 static const CommandDef command_table[CMD_COUNT] = {
+    [CMD_ANNOTATE] = {"annotate", true, "add, change or remove the annotations of a backup"},
     [CMD_ARCHIVE_GET] = {"archive-get", true, "fetch a WAL segment for PostgreSQL's restore_command"},
     [CMD_ARCHIVE_PUSH] = {"archive-push", true, "store a WAL segment from PostgreSQL's archive_command"},
     [CMD_BACKUP] = {"backup", true, "take a full, differential or incremental backup"},

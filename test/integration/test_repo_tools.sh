@@ -4,7 +4,8 @@
 # and the same exit status. repo-ls: text and JSON, --recurse, --sort, --filter, relative and absolute paths, a
 # file, a missing path, a path outside the repository. repo-get: info files, manifests, WAL segments, backup.history
 # and backup files (decrypted with the pass each was written with in the encrypted repo, not decompressed), a
-# missing file with and without --ignore-missing. The S3 side is in test_s3_commands.sh.
+# missing file with and without --ignore-missing. The S3 side is in test_s3_commands.sh. annotate on copies of
+# both repositories: the backup.info each program rewrites is the same as the other's (decrypted when encrypted).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/fixture-stock.sh"
 lib_init
@@ -68,6 +69,7 @@ for conf in "$PLAIN" "$ENC"; do
 done
 same "repo-get: no file named" "$PLAIN" repo-get
 same "repo-get: outside the repository" "$PLAIN" repo-get /etc/passwd
+same "repo-get --raw: the bytes as stored (encrypted)" "$ENC" repo-get --raw archive/demo/archive.info
 # the encrypted WAL segment really is decrypted: it decompresses to a whole segment
 segment=$(run_pgbackrest "$ENC" repo-ls --recurse archive/demo | grep -E '/[0-9A-F]{24}-[0-9a-f]{40}\.gz$' | tail -1)
 if [ -n "$segment" ]; then
@@ -76,5 +78,52 @@ if [ -n "$segment" ]; then
 else
     tap_not_ok "repo-get of an encrypted gz segment: no gz segment in the encrypted fixture"
 fi
+
+# --- annotate ------------------------------------------------------------------------------------------------------------
+# The same annotate by each program on its own copy of the plain and of the encrypted repository: the rewritten
+# backup.info (and .copy) are byte-identical to stock's, the manifest untouched; stock info shows the result.
+for source in plain enc; do
+    src_repo=$FIX/repo1
+    [ $source = enc ] && src_repo=$FIX/repo2
+    for tool in stock gaia; do
+        fixture_copy_meta "$src_repo" "$GAIA_TMP/annotate-$source-$tool"
+        sed "s#^repo1-path=.*#repo1-path=$GAIA_TMP/annotate-$source-$tool#" "$FIX/conf/$source.conf" >"$GAIA_TMP/annotate-$source-$tool.conf"
+        chmod 0644 "$GAIA_TMP/annotate-$source-$tool.conf"
+    done
+    label=$(run_pgbackrest "$GAIA_TMP/annotate-$source-stock.conf" --stanza=demo --output=json info | jq -r '.[0].backup[0].label')
+    same_conf() { # same_conf DESC ARGS...: stock on its copy, gaiarest on its own, same output and exit status
+        local desc=$1
+        shift
+        run_pgbackrest "$GAIA_TMP/annotate-$source-stock.conf" "$@" 2>&1 | sed "s#annotate-$source-stock#COPY#g" >"$GAIA_TMP/s.out"
+        echo "exit ${PIPESTATUS[0]}" >>"$GAIA_TMP/s.out"
+        run_gaiarest "$GAIA_TMP/annotate-$source-gaia.conf" "$@" 2>&1 | sed "s#annotate-$source-gaia#COPY#g" >"$GAIA_TMP/g.out"
+        echo "exit ${PIPESTATUS[0]}" >>"$GAIA_TMP/g.out"
+        assert_file_eq "$desc" "$GAIA_TMP/s.out" "$GAIA_TMP/g.out"
+    }
+    same_conf "annotate ($source): set one key, remove another" --stanza=demo --set="$label" --annotation=owner=gaia \
+        --annotation=purpose= --annotation=site=edge annotate
+    same_conf "annotate ($source): a set that is not there (error 75)" --stanza=demo --set=20990101-000000F \
+        --annotation=a=b annotate
+    # plain text (the encrypted copies differ in their random salt: compared decrypted)
+    text_of() { # text_of FILE: its content, decrypted with the repository pass in the encrypted repository
+        if [ $source = enc ] && [ "${1##*/}" != backup.manifest ]; then
+            openssl enc -d -aes-256-cbc -md sha1 -pass "pass:$FIXTURE_CIPHER_PASS" -in "$1" 2>/dev/null
+        else
+            cat "$1"
+        fi
+    }
+    for file in backup.info backup.info.copy "$label/backup.manifest"; do
+        if [ "$(text_of "$GAIA_TMP/annotate-$source-stock/backup/demo/$file" | md5sum)" = \
+            "$(text_of "$GAIA_TMP/annotate-$source-gaia/backup/demo/$file" | md5sum)" ] &&
+            [ -n "$(text_of "$GAIA_TMP/annotate-$source-gaia/backup/demo/$file" | head -c 10)" ]; then
+            tap_ok "annotate ($source): $file the same as stock's"
+        else
+            tap_not_ok "annotate ($source): $file the same as stock's"
+        fi
+    done
+    assert_eq "annotate ($source): stock info reads the new annotations" '{"owner":"gaia","site":"edge"}' \
+        "$(run_pgbackrest "$GAIA_TMP/annotate-$source-gaia.conf" --stanza=demo --set="$label" --output=json info |
+            jq -c '.[0].backup[0].annotation')"
+done
 
 tap_done
