@@ -74,6 +74,54 @@ is_info_file(const char *name, const char *info)
     return strncmp(name, info, length) == 0 && (name[length] == '\0' || strcmp(name + length, ".copy") == 0);
 }
 
+/* archive.info's pass: the archive's files are encrypted with it. */
+static int
+archive_info_pass(const Repo *repo, const char *stanza, char **pass)
+{
+    char *info_path = mem_printf("archive/%s/%s", stanza, INFO_ARCHIVE_FILE);
+    InfoArchive info;
+    memset(&info, 0, sizeof(info));
+    int result = info_archive_load(repo->storage, info_path, repo->cipher_type, repo->cipher_pass, &info);
+    if (result == 0 && info.cipher_pass != NULL)
+        *pass = mem_strdup(info.cipher_pass);
+    info_archive_free(&info);
+    free(info_path);
+    return result;
+}
+
+/* backup.info's pass: manifests and backup.history are encrypted with it. */
+static int
+backup_info_pass(const Repo *repo, const char *stanza, char **pass)
+{
+    char *info_path = mem_printf("backup/%s/%s", stanza, INFO_BACKUP_FILE);
+    InfoBackup info;
+    memset(&info, 0, sizeof(info));
+    int result = info_backup_load(repo->storage, info_path, repo->cipher_type, repo->cipher_pass, &info);
+    if (result == 0 && info.cipher_pass != NULL)
+        *pass = mem_strdup(info.cipher_pass);
+    info_backup_free(&info);
+    free(info_path);
+    return result;
+}
+
+/* The manifest's pass: a backup's files are encrypted with it. */
+static int
+manifest_pass(const Repo *repo, const char *stanza, const char *label, char **pass)
+{
+    char *info_pass = NULL;
+    TRY(backup_info_pass(repo, stanza, &info_pass));
+    char *manifest_path = mem_printf("backup/%s/%s/%s", stanza, label, MANIFEST_FILE);
+    Manifest manifest;
+    memset(&manifest, 0, sizeof(manifest));
+    int result = manifest_load(repo->storage, manifest_path, repo->cipher_type, info_pass, &manifest);
+    if (result == 0 && manifest.cipher_pass != NULL)
+        *pass = mem_strdup(manifest.cipher_pass);
+    manifest_free(&manifest);
+    free(manifest_path);
+    free(info_pass);
+    return result;
+}
+
 int
 repo_tool_cipher_pass(const Repo *repo, const char *path, char **pass)
 {
@@ -92,45 +140,14 @@ repo_tool_cipher_pass(const Repo *repo, const char *path, char **pass)
     char *stanza = component(parts[1]);
     int result = 0;
     if (strncmp(path, "archive/", 8) == 0) {
-        char *info_path = mem_printf("archive/%s/%s", stanza, INFO_ARCHIVE_FILE);
-        InfoArchive info;
-        memset(&info, 0, sizeof(info));
-        result = info_archive_load(repo->storage, info_path, repo->cipher_type, repo->cipher_pass, &info);
-        if (result == 0 && info.cipher_pass != NULL)
-            *pass = mem_strdup(info.cipher_pass);
-        info_archive_free(&info);
-        free(info_path);
+        result = archive_info_pass(repo, stanza, pass);
     } else if (strncmp(path, "backup/", 7) == 0 && count == 3) {
         char *label = component(parts[2]);
         const char *name = parts[2] + strlen(label);
-        bool manifest_or_history = strcmp(label, "backup.history") == 0 || is_info_file(name[0] == '/' ? name + 1 : name,
-                                                                                          MANIFEST_FILE);
-        if (manifest_or_history) {
-            char *info_path = mem_printf("backup/%s/%s", stanza, INFO_BACKUP_FILE);
-            InfoBackup info;
-            memset(&info, 0, sizeof(info));
-            result = info_backup_load(repo->storage, info_path, repo->cipher_type, repo->cipher_pass, &info);
-            if (result == 0 && info.cipher_pass != NULL)
-                *pass = mem_strdup(info.cipher_pass);
-            info_backup_free(&info);
-            free(info_path);
-        } else {
-            char *manifest_path = mem_printf("backup/%s/%s/%s", stanza, label, MANIFEST_FILE);
-            char *backup_info_path = mem_printf("backup/%s/%s", stanza, INFO_BACKUP_FILE);
-            InfoBackup info;
-            memset(&info, 0, sizeof(info));
-            Manifest manifest;
-            memset(&manifest, 0, sizeof(manifest));
-            result = info_backup_load(repo->storage, backup_info_path, repo->cipher_type, repo->cipher_pass, &info);
-            if (result == 0)
-                result = manifest_load(repo->storage, manifest_path, repo->cipher_type, info.cipher_pass, &manifest);
-            if (result == 0 && manifest.cipher_pass != NULL)
-                *pass = mem_strdup(manifest.cipher_pass);
-            manifest_free(&manifest);
-            info_backup_free(&info);
-            free(backup_info_path);
-            free(manifest_path);
-        }
+        if (strcmp(label, "backup.history") == 0 || is_info_file(name[0] == '/' ? name + 1 : name, MANIFEST_FILE))
+            result = backup_info_pass(repo, stanza, pass);
+        else
+            result = manifest_pass(repo, stanza, label, pass);
         free(label);
     } else {
         result = err_set(ERR_PARAM_INVALID, "unable to tell which pass decrypts '%s'", path);

@@ -315,6 +315,17 @@ START_TEST(test_client_one_thread)
 }
 END_TEST
 
+/* One multipart upload of `size` bytes (300 KiB + a little) in 64 KiB chunks: 4 equal parts and a smaller last one. */
+static void assert_five_parts(const Trace *trace, size_t size)
+{
+    ck_assert_uint_eq(trace->initiates, 1);
+    ck_assert_uint_eq(trace->parts, 5);
+    for (unsigned i = 0; i < 4; i++)
+        ck_assert_uint_eq(trace->part_sizes[i], 64 * 1024);
+    ck_assert_uint_eq(trace->part_sizes[4], size - 4 * 64 * 1024);
+    ck_assert_uint_eq(trace->completes, 1);
+}
+
 START_TEST(test_multipart)
 {
     Storage *storage = s3_open("S3RVER", 64 * 1024, "/");
@@ -324,12 +335,7 @@ START_TEST(test_multipart)
     size_t size = 300 * 1024 + 5;
     uint8_t *data = pattern(size);
     put(storage, "backup/demo/big", data, size);
-    ck_assert_uint_eq(trace.initiates, 1);
-    ck_assert_uint_eq(trace.parts, 5);
-    for (unsigned i = 0; i < 4; i++)
-        ck_assert_uint_eq(trace.part_sizes[i], 64 * 1024);
-    ck_assert_uint_eq(trace.part_sizes[4], size - 4 * 64 * 1024);
-    ck_assert_uint_eq(trace.completes, 1);
+    assert_five_parts(&trace, size);
     ck_assert_uint_eq(trace.puts, 0);
 
     size_t got_size;
@@ -398,12 +404,7 @@ START_TEST(test_write_hold)
     }
     ck_assert_msg(storage_write_close(write) == 0, "%s", err_message());
     storage_write_free(write);
-    ck_assert_uint_eq(trace.initiates, 1);
-    ck_assert_uint_eq(trace.parts, 5);
-    for (unsigned i = 0; i < 4; i++)
-        ck_assert_uint_eq(trace.part_sizes[i], 64 * 1024);
-    ck_assert_uint_eq(trace.part_sizes[4], size - 4 * 64 * 1024);
-    ck_assert_uint_eq(trace.completes, 1);
+    assert_five_parts(&trace, size);
     got = get(storage, "archive/demo/beyond", 0, -1, &got_size);
     ck_assert_uint_eq(got_size, size);
     ck_assert_mem_eq(got, data, size);
