@@ -14,6 +14,8 @@
 #include "engine/repo/repo.h"
 #include "storage/filter/cipher.h"
 
+#define REPO_GET_BUFFER_SIZE ((size_t)64 * 1024)
+
 static int
 repo_get_sink(void *context, const uint8_t *data, size_t size)
 {
@@ -24,28 +26,15 @@ repo_get_sink(void *context, const uint8_t *data, size_t size)
 
 /* The file through [decrypt] to stdout. */
 static int
-repo_get_copy(const Repo *repo, StorageRead *read, const char *pass)
+repo_get_copy(StorageRead *read, const char *pass)
 {
     Pipeline *pipeline = pipeline_new();
     if (pass != NULL)
         pipeline_add(pipeline, filter_cipher_new(CIPHER_DECRYPT, pass, strlen(pass), false));
-    uint8_t buffer[64 * 1024];
-    int result = 0;
-    for (;;) {
-        size_t got = 0;
-        result = storage_read(read, buffer, sizeof(buffer), &got);
-        if (result < 0 || got == 0)
-            break;
-        result = pipeline_push(pipeline, buffer, got, repo_get_sink, stdout);
-        if (result < 0)
-            break;
-    }
-    if (result == 0)
-        result = pipeline_finish(pipeline, repo_get_sink, stdout);
+    int result = storage_copy_to(read, pipeline, repo_get_sink, stdout, REPO_GET_BUFFER_SIZE);
     if (result == 0 && fflush(stdout) != 0)
         result = err_set_errno(ERR_FILE_WRITE, errno, "unable to write to stdout");
     pipeline_free(pipeline);
-    (void)repo;
     return result;
 }
 
@@ -71,7 +60,7 @@ cmd_repo_get(void)
     if (result == 0 && read == NULL)
         command_exit_status_set(1); /* --ignore-missing and nothing there */
     else if (result == 0)
-        result = repo_get_copy(&repo, read, pass);
+        result = repo_get_copy(read, pass);
     storage_read_free(read);
     free(pass);
     free(path);

@@ -401,9 +401,11 @@ storage_copy_sink(void *context, const uint8_t *data, size_t size)
     return storage_write(write, data, size);
 }
 
-/* The copy loop: to the end of `read` (bytes == UINT64_MAX) or exactly `bytes` bytes of it. */
+/* The copy loop: to the end of `read` (STORAGE_COPY_ALL) or exactly `bytes` bytes of it, the pipeline's output to
+ * `sink`. */
 static int
-storage_copy_bytes(StorageRead *read, Pipeline *pipeline, StorageWrite *write, size_t buffer_size, uint64_t bytes)
+storage_copy_loop(StorageRead *read, Pipeline *pipeline, FilterSink sink, void *context, size_t buffer_size,
+                  uint64_t bytes)
 {
     if (buffer_size == 0)
         return err_set(ERR_PARAM_INVALID, "buffer size must be greater than zero to copy '%s'", read->path);
@@ -419,23 +421,23 @@ storage_copy_bytes(StorageRead *read, Pipeline *pipeline, StorageWrite *write, s
         if (result < 0)
             break;
         if (got == 0) {
-            if (bytes != UINT64_MAX)
+            if (bytes != STORAGE_COPY_ALL)
                 result = err_set(ERR_FILE_READ, "unexpected end of '%s': %" PRIu64 " of %" PRIu64 " bytes missing",
                                  read->path, left, bytes);
             break;
         }
-        if (bytes != UINT64_MAX)
+        if (bytes != STORAGE_COPY_ALL)
             left -= got;
         if (pipeline != NULL)
-            result = pipeline_push(pipeline, buffer, got, storage_copy_sink, write);
+            result = pipeline_push(pipeline, buffer, got, sink, context);
         else
-            result = storage_copy_sink(write, buffer, got);
+            result = sink(context, buffer, got);
         if (result < 0)
             break;
     }
 
     if (result == 0 && pipeline != NULL)
-        result = pipeline_finish(pipeline, storage_copy_sink, write);
+        result = pipeline_finish(pipeline, sink, context);
 
     free(buffer);
     return result;
@@ -444,15 +446,19 @@ storage_copy_bytes(StorageRead *read, Pipeline *pipeline, StorageWrite *write, s
 int
 storage_copy(StorageRead *read, Pipeline *pipeline, StorageWrite *write, size_t buffer_size)
 {
-    return storage_copy_bytes(read, pipeline, write, buffer_size, UINT64_MAX);
+    return storage_copy_loop(read, pipeline, storage_copy_sink, write, buffer_size, STORAGE_COPY_ALL);
 }
 
 int
 storage_copy_part(StorageRead *read, Pipeline *pipeline, StorageWrite *write, size_t buffer_size, uint64_t bytes)
 {
-    if (bytes == UINT64_MAX)
-        return err_set(ERR_PARAM_INVALID, "part of '%s' too large", read->path);
-    return storage_copy_bytes(read, pipeline, write, buffer_size, bytes);
+    return storage_copy_loop(read, pipeline, storage_copy_sink, write, buffer_size, bytes);
+}
+
+int
+storage_copy_to(StorageRead *read, Pipeline *pipeline, FilterSink sink, void *context, size_t buffer_size)
+{
+    return storage_copy_loop(read, pipeline, sink, context, buffer_size, STORAGE_COPY_ALL);
 }
 
 /* Skip what is left of `read` before byte `target` (counted from the start of the read). */

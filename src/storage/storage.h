@@ -211,10 +211,17 @@ void storage_free(Storage *storage);
  * write is closed or freed here; the caller closes the write to commit it. */
 int storage_copy(StorageRead *read, Pipeline *pipeline, StorageWrite *write, size_t buffer_size);
 
-/* The same for exactly the next `bytes` bytes of `read` (one piece of a longer read, e.g. a file in a bundle): the
- * pipeline is finished after them and the read stays open at the byte that follows. A read that ends sooner fails
- * (ERR_FILE_READ). */
+/* The `bytes` argument of storage_copy_part() that means "to the end of the read". */
+#define STORAGE_COPY_ALL UINT64_MAX
+
+/* The same for exactly the next `bytes` bytes of `read` (one piece of a longer read, e.g. a file in a bundle), or to
+ * its end with STORAGE_COPY_ALL: the pipeline is finished after them and the read stays open at the byte that
+ * follows. A read that ends before `bytes` fails (ERR_FILE_READ). */
 int storage_copy_part(StorageRead *read, Pipeline *pipeline, StorageWrite *write, size_t buffer_size, uint64_t bytes);
+
+/* The same loop to the end of `read`, the pipeline's output handed to `sink` instead of a storage write (stdout, the
+ * hashing ring of archive-get). */
+int storage_copy_to(StorageRead *read, Pipeline *pipeline, FilterSink sink, void *context, size_t buffer_size);
 
 /* A piece of a stored object: a file in a bundle. */
 typedef struct StorageSlice {

@@ -213,20 +213,7 @@ get_sink(void *context, const uint8_t *data, size_t size)
 static int
 get_copy_pipeline(StorageRead *read, Pipeline *pipeline, GetSink *sink)
 {
-    uint8_t *buffer = mem_alloc(GET_BUFFER_SIZE);
-    int result = 0;
-    for (;;) {
-        size_t got = 0;
-        result = storage_read(read, buffer, GET_BUFFER_SIZE, &got);
-        if (result < 0 || got == 0)
-            break;
-        result = pipeline_push(pipeline, buffer, got, get_sink, sink);
-        if (result < 0)
-            break;
-    }
-    free(buffer);
-    TRY(result);
-    TRY(pipeline_finish(pipeline, get_sink, sink));
+    TRY(storage_copy_to(read, pipeline, get_sink, sink, GET_BUFFER_SIZE));
     return get_sink_flush(sink);
 }
 

@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -139,7 +138,7 @@ restore_file_verify(const RestoreFileJob *job, Storage *repo, const Filter *hash
     return -1;
 }
 
-/* Write what `read` holds for this file (to its end, or its next `part` bytes when part != UINT64_MAX) into
+/* Write what `read` holds for this file (its next `part` bytes, or to its end with STORAGE_COPY_ALL) into
  * "<dest>.pgbackrest.tmp" through the pipeline, verify, rename into place. */
 static int
 restore_file_write(const RestoreFileSettings *settings, Storage *repo, Storage *pg, RestoreFileJob *job,
@@ -157,8 +156,7 @@ restore_file_write(const RestoreFileSettings *settings, Storage *repo, Storage *
     Filter *hash = NULL;
     Filter *size = NULL;
     Pipeline *pipeline = restore_file_pipeline(settings, job, &hash, &size);
-    int result = part == UINT64_MAX ? storage_copy(read, pipeline, write, settings->buffer_size)
-                                    : storage_copy_part(read, pipeline, write, settings->buffer_size, part);
+    int result = storage_copy_part(read, pipeline, write, settings->buffer_size, part);
     if (result < 0) {
         char *repo_full = storage_path(repo, job->repo_path);
         err_context("unable to restore '%s' from repo file '%s'", job->name,
@@ -184,7 +182,7 @@ restore_file_copy(const RestoreFileSettings *settings, Storage *repo, Storage *p
 {
     StorageRead *read = NULL;
     TRY(storage_open_read(repo, job->repo_path, job->repo_offset, job->repo_limit, false, &read));
-    int result = restore_file_write(settings, repo, pg, job, read, UINT64_MAX);
+    int result = restore_file_write(settings, repo, pg, job, read, STORAGE_COPY_ALL);
     storage_read_free(read);
     return result;
 }

@@ -76,7 +76,8 @@ verify_worker_free(void *context)
     free(context);
 }
 
-/* Check what `read` holds for the job: to its end, or its next `part` bytes (a slice of a bundle). */
+/* Check what `read` holds for the job: its next `part` bytes (a slice of a bundle), or to its end with
+ * STORAGE_COPY_ALL. */
 static VerifyResult
 verify_check(StorageRead *read, const VerifyJob *job, uint64_t part)
 {
@@ -90,9 +91,7 @@ verify_check(StorageRead *read, const VerifyJob *job, uint64_t part)
     Filter *size = pipeline_add(pipeline, filter_size_new());
     /* Bytes that do not decrypt or decompress cannot have the right checksum: 2.45 reports them so too. */
     VerifyResult result = VERIFY_CHECKSUM;
-    int copied = part == UINT64_MAX ? storage_copy(read, pipeline, NULL, VERIFY_BUFFER_SIZE)
-                                    : storage_copy_part(read, pipeline, NULL, VERIFY_BUFFER_SIZE, part);
-    if (copied == 0) {
+    if (storage_copy_part(read, pipeline, NULL, VERIFY_BUFFER_SIZE, part) == 0) {
         if (job->check_repo_size && filter_size_bytes(repo_size) != job->repo_size)
             result = VERIFY_SIZE;
         else if (strcmp(filter_hash_hex(sha1), job->checksum) != 0)
@@ -115,7 +114,7 @@ verify_read(Storage *storage, VerifyJob *job)
         return VERIFY_OTHER;
     if (read == NULL)
         return VERIFY_MISSING;
-    VerifyResult result = verify_check(read, job, UINT64_MAX);
+    VerifyResult result = verify_check(read, job, STORAGE_COPY_ALL);
     storage_read_free(read);
     return result;
 }
