@@ -510,9 +510,9 @@ static int s3_multipart_part(S3Write *state, const char *key)
     return 0;
 }
 
-/* The held bytes outgrew the hold: upload them as parts of chunk_size from the front (all equal, as R2 requires)
- * and keep the rest, less than a chunk, as the start of the next part. */
-static int s3_multipart_from_held(S3Write *state, const char *key)
+/* The buffer is full and more data follows: upload it as parts of chunk_size from the front (all equal, as R2
+ * requires; several when a hold outgrew itself) and keep the rest, less than a chunk, as the start of the next part. */
+static int s3_multipart_full_parts(S3Write *state, const char *key)
 {
     size_t chunk_size = state->s3->chunk_size;
     size_t sent = 0;
@@ -562,11 +562,8 @@ static int s3_write_write(StorageWrite *write, const uint8_t *data, size_t size)
     size_t chunk_size = state->s3->chunk_size;
     while (size > 0) {
         size_t limit = state->upload_id == NULL ? state->hold : chunk_size;
-        if (state->chunk.size == limit) { /* full and more data follows: it is a part (or several) */
-            if (state->upload_id == NULL && limit > chunk_size)
-                TRY(s3_multipart_from_held(state, write->path));
-            else
-                TRY(s3_multipart_part(state, write->path));
+        if (state->chunk.size == limit) {
+            TRY(s3_multipart_full_parts(state, write->path));
             continue;
         }
         size_t space = limit - state->chunk.size;
