@@ -139,16 +139,24 @@ repo_ls_add_parents(RepoLsList *list)
         char *name = mem_strdup(list->entries[index].name);
         for (char *slash = strchr(name, '/'); slash != NULL; slash = strchr(slash + 1, '/')) {
             *slash = '\0';
-            bool known = repo_ls_has(list->entries + 1, listed - 1, name);
-            for (size_t added = listed; !known && added < list->count; added++)
-                known = strcmp(list->entries[added].name, name) == 0;
-            if (!known)
+            if (!repo_ls_has(list->entries + 1, listed - 1, name))
                 repo_ls_add(list, name, &path_info);
             *slash = '/';
         }
         free(name);
     }
     qsort(list->entries + 1, list->count - 1, sizeof(RepoLsEntry), repo_ls_compare_asc);
+    /* a directory above several entries was added once per entry: keep one */
+    size_t kept = 1;
+    for (size_t index = 1; index < list->count; index++) {
+        if (kept > 1 && strcmp(list->entries[kept - 1].name, list->entries[index].name) == 0) {
+            free(list->entries[index].name);
+            free(list->entries[index].link_dest);
+            continue;
+        }
+        list->entries[kept++] = list->entries[index];
+    }
+    list->count = kept;
 }
 
 int
