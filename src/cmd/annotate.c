@@ -14,47 +14,29 @@
 #include "engine/repo/info_backup.h"
 #include "engine/repo/repo.h"
 
-/* `current` (may be NULL) with the --annotation values applied: a new object with keys in name order, NULL when
- * none is left. */
-static JsonValue *
-annotate_merge(const JsonValue *current, const char *const *values, size_t count)
+/* Apply the --annotation values to `*annotation` (NULL when the backup has none): key=value sets, key= removes; keys
+ * in name order, NULL when none is left. */
+static void
+annotate_apply(JsonValue **annotation, const char *const *values, size_t count)
 {
-    JsonValue *merged = json_object();
-    for (size_t index = 0; current != NULL && index < current->u.object.count; index++) {
-        char *text = json_to_string(current->u.object.values[index]);
-        JsonValue *copy = NULL;
-        if (json_parse(text, strlen(text), &copy) == 0)
-            json_object_set(merged, current->u.object.keys[index], copy);
-        else
-            err_clear();
-        free(text);
-    }
+    if (*annotation == NULL)
+        *annotation = json_object();
     for (size_t index = 0; index < count; index++) {
         const char *equal = strchr(values[index], '=');
         if (equal == NULL)
             continue;
         char *key = mem_strndup(values[index], (size_t)(equal - values[index]));
-        JsonValue *rebuilt = json_object();
-        for (size_t kept = 0; kept < merged->u.object.count; kept++) {
-            if (strcmp(merged->u.object.keys[kept], key) == 0) {
-                json_free(merged->u.object.values[kept]);
-                continue;
-            }
-            json_object_set(rebuilt, merged->u.object.keys[kept], merged->u.object.values[kept]);
-        }
-        merged->u.object.count = 0; /* the values moved to `rebuilt` */
-        json_free(merged);
-        merged = rebuilt;
-        if (equal[1] != '\0')
-            json_object_set(merged, key, json_string(equal + 1));
+        if (equal[1] == '\0')
+            json_object_remove(*annotation, key);
+        else
+            json_object_set(*annotation, key, json_string(equal + 1));
         free(key);
     }
-    json_object_sort(merged, false);
-    if (merged->u.object.count == 0) {
-        json_free(merged);
-        return NULL;
+    json_object_sort(*annotation, false);
+    if ((*annotation)->u.object.count == 0) {
+        json_free(*annotation);
+        *annotation = NULL;
     }
-    return merged;
 }
 
 int
@@ -85,9 +67,7 @@ cmd_annotate(void)
         if (entry != NULL) {
             found = true;
             LOG_INFO("backup set '%s' to annotate found in repo%u", set, repo.key);
-            JsonValue *merged = annotate_merge(entry->annotation, values, count);
-            json_free(entry->annotation);
-            entry->annotation = merged;
+            annotate_apply(&entry->annotation, values, count);
             result = info_backup_save(repo.storage, info_path, repo.cipher_type, repo.cipher_pass, &info);
         }
         info_backup_free(&info);

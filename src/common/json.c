@@ -115,6 +115,22 @@ json_object_set(JsonValue *object, const char *key, JsonValue *value)
     return json_object_append(object, mem_strdup(key), value);
 }
 
+void
+json_object_remove(JsonValue *object, const char *key)
+{
+    for (size_t i = 0; i < object->u.object.count; i++) {
+        if (strcmp(object->u.object.keys[i], key) != 0)
+            continue;
+        free(object->u.object.keys[i]);
+        json_free(object->u.object.values[i]);
+        size_t after = object->u.object.count - i - 1;
+        memmove(&object->u.object.keys[i], &object->u.object.keys[i + 1], after * sizeof(char *));
+        memmove(&object->u.object.values[i], &object->u.object.values[i + 1], after * sizeof(JsonValue *));
+        object->u.object.count--;
+        return;
+    }
+}
+
 const JsonValue *
 json_object_get(const JsonValue *object, const char *key)
 {

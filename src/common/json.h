@@ -74,6 +74,9 @@ JsonValue *json_array_add(JsonValue *array, JsonValue *item);
 /* Set `key` in an object (takes ownership of value): replaces an existing key in place, else appends. */
 JsonValue *json_object_set(JsonValue *object, const char *key, JsonValue *value);
 
+/* Remove `key` and its value from an object (freed); nothing when absent. The other keys keep their order. */
+void json_object_remove(JsonValue *object, const char *key);
+
 /* The value of `key` in an object, NULL when absent (or when `object` is not an object). */
 const JsonValue *json_object_get(const JsonValue *object, const char *key);
 

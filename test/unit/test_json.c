@@ -137,6 +137,14 @@ START_TEST(test_build_and_sort)
     text = json_to_string(object);
     ck_assert_ptr_nonnull(strstr(text, "{\"a\":\"tab\\there\",\"z\":\"1\"}"));
     free(text);
+
+    /* removal keeps the order of the others; a missing key is left alone */
+    json_object_remove(object, "backup-annotation");
+    json_object_remove(object, "arr");
+    json_object_remove(object, "missing");
+    text = json_to_string(object);
+    ck_assert_str_eq(text, "{\"backrest-format\":5,\"backup-type\":\"diff\",\"option-online\":true}");
+    free(text);
     json_free(object);
 }
 END_TEST
