@@ -30,7 +30,7 @@ repo_tool_path(const Repo *repo, const char *arg, char **path)
     while (base_length > 1 && base[base_length - 1] == '/')
         base_length--;
     const char *rest = NULL;
-    if (strcmp(base, "/") == 0 || base_length == 1)
+    if (base_length == 1) /* the repository is "/" */
         rest = given + 1;
     else if (strncmp(given, base, base_length) == 0 && (given[base_length] == '\0' || given[base_length] == '/'))
         rest = given + base_length + (given[base_length] == '/' ? 1 : 0);
@@ -44,7 +44,8 @@ repo_tool_path(const Repo *repo, const char *arg, char **path)
     return 0;
 }
 
-/* The first `count` components of `path` ("backup/demo/<label>/..."), 0 when it has fewer. */
+/* Where the first `count` components of `path` start ("backup", "demo", "<label>/..."); returns how many it has, up
+ * to `count`. */
 static size_t
 path_components(const char *path, const char **parts, size_t count)
 {
