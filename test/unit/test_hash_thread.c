@@ -164,6 +164,40 @@ START_TEST(test_filter_streams_reuse_the_thread)
 }
 END_TEST
 
+/* Lent bytes (a mapped file) hashed where they are, in pieces of any size (larger than a chunk, more pieces than the
+ * ring has slots before a wait), mixed with ring chunks: the digest is the one-shot SHA-1; after hash_thread_wait()
+ * the lent bytes can change without changing it. */
+START_TEST(test_lend)
+{
+    size_t size = 5 * HASH_THREAD_CHUNK_SIZE + 777;
+    uint8_t *data = make_data(size);
+    char expected[HASH_SHA1_HEX_SIZE];
+    hash_hex(HASH_SHA1, data, size, expected);
+    const size_t pieces[] = {size, 3 * HASH_THREAD_CHUNK_SIZE + 1, 4096, 100};
+    for (size_t index = 0; index < sizeof(pieces) / sizeof(pieces[0]); index++) {
+        uint8_t *copy = malloc(size);
+        memcpy(copy, data, size);
+        HashThread *thread = NULL;
+        ck_assert_int_eq(hash_thread_start(&thread), 0);
+        /* the first 1000 bytes through the ring, the rest lent */
+        memcpy(hash_thread_slot(thread), copy, 1000);
+        hash_thread_publish(thread, 1000);
+        for (size_t offset = 1000; offset < size; offset += pieces[index]) {
+            size_t part = size - offset < pieces[index] ? size - offset : pieces[index];
+            hash_thread_lend(thread, copy + offset, part);
+        }
+        hash_thread_wait(thread);
+        memset(copy, 0x5A, size);
+        char actual[HASH_SHA1_HEX_SIZE];
+        ck_assert_int_eq(hash_thread_finish(thread, actual), 0);
+        ck_assert_str_eq(actual, expected);
+        hash_thread_free(thread);
+        free(copy);
+    }
+    free(data);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -175,6 +209,7 @@ main(void)
     tcase_add_test(tcase, test_slot_stays_with_the_caller_until_next);
     tcase_add_test(tcase, test_abandoned);
     tcase_add_test(tcase, test_filter_streams_reuse_the_thread);
+    tcase_add_test(tcase, test_lend);
     suite_add_tcase(suite, tcase);
     SRunner *runner = srunner_create(suite);
     srunner_run_all(runner, CK_NORMAL);

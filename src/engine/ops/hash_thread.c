@@ -19,7 +19,9 @@ struct HashThread {
     bool running;                  /* the thread was started and not joined */
     pthread_mutex_t mutex;
     pthread_cond_t changed;
-    uint8_t *ring;                 /* HASH_THREAD_RING_SIZE bytes, mmap'ed */
+    uint8_t *ring;                 /* HASH_THREAD_RING_SIZE bytes, mapped at the first hash_thread_slot() */
+    bool ring_mapped;              /* ring came from mmap (else from the heap) */
+    const uint8_t *chunks[HASH_THREAD_SLOTS]; /* each published chunk: a ring slot or the caller's bytes */
     size_t sizes[HASH_THREAD_SLOTS];
     unsigned long long published;  /* chunks handed to the thread */
     unsigned long long hashed;     /* chunks the thread is done with */
@@ -47,12 +49,12 @@ hash_thread_hash_next(HashThread *thread)
 {
     thread->hashing = true;
     size_t slot = (size_t)(thread->hashed % HASH_THREAD_SLOTS);
+    const uint8_t *chunk = thread->chunks[slot];
     size_t size = thread->sizes[slot];
     bool failed = thread->error_code != ERR_NONE;
     pthread_mutex_unlock(&thread->mutex);
 
-    int result = failed ? 0
-                        : thread->sha1->ops->process(thread->sha1, thread->ring + slot * HASH_THREAD_CHUNK_SIZE, size, NULL);
+    int result = failed ? 0 : thread->sha1->ops->process(thread->sha1, chunk, size, NULL);
 
     pthread_mutex_lock(&thread->mutex);
     if (result < 0)
@@ -83,16 +85,6 @@ hash_thread_start(HashThread **result)
 {
     *result = NULL;
     HashThread *thread = mem_calloc(1, sizeof(*thread));
-    /* Pre-faulted in one call: the chunks are written at once by read() or memcpy, and a page fault per 4 KiB
-     * costs more than the hashing of it on a virtual machine. */
-    void *ring = mmap(NULL, HASH_THREAD_RING_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE,
-                      -1, 0);
-    if (ring == MAP_FAILED) {
-        free(thread);
-        return err_set_errno(ERR_MEMORY, errno, "unable to map %zu bytes for the hashing ring",
-                             (size_t)HASH_THREAD_RING_SIZE);
-    }
-    thread->ring = ring;
     thread->sha1 = filter_hash_new(HASH_SHA1);
     pthread_mutex_init(&thread->mutex, NULL);
     pthread_cond_init(&thread->changed, NULL);
@@ -121,23 +113,66 @@ hash_thread_drain(HashThread *thread, unsigned long long pending)
     }
 }
 
+/* The ring, at its first use (a producer that only lends its own bytes never needs it). Pre-faulted in one call:
+ * the chunks are written at once by read() or memcpy, and a page fault per 4 KiB costs more than the hashing of it
+ * on a virtual machine. Where the system refuses the mapping, the heap serves (faulted as it is written). */
+static uint8_t *
+hash_thread_ring(HashThread *thread)
+{
+    if (thread->ring == NULL) {
+        void *ring = mmap(NULL, HASH_THREAD_RING_SIZE, PROT_READ | PROT_WRITE,
+                          MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+        thread->ring_mapped = ring != MAP_FAILED;
+        thread->ring = thread->ring_mapped ? ring : mem_alloc(HASH_THREAD_RING_SIZE);
+    }
+    return thread->ring;
+}
+
 uint8_t *
 hash_thread_slot(HashThread *thread)
 {
+    uint8_t *ring = hash_thread_ring(thread);
     pthread_mutex_lock(&thread->mutex);
     hash_thread_drain(thread, HASH_THREAD_SLOTS);
     size_t slot = (size_t)(thread->published % HASH_THREAD_SLOTS);
     pthread_mutex_unlock(&thread->mutex);
-    return thread->ring + slot * HASH_THREAD_CHUNK_SIZE;
+    return ring + slot * HASH_THREAD_CHUNK_SIZE;
+}
+
+/* Queue a chunk (the mutex is not held; a slot is free: the producer drained the ring before filling or lending). */
+static void
+hash_thread_queue(HashThread *thread, const uint8_t *chunk, size_t size)
+{
+    pthread_mutex_lock(&thread->mutex);
+    size_t slot = (size_t)(thread->published % HASH_THREAD_SLOTS);
+    thread->chunks[slot] = chunk;
+    thread->sizes[slot] = size;
+    thread->published++;
+    pthread_cond_broadcast(&thread->changed);
+    pthread_mutex_unlock(&thread->mutex);
 }
 
 void
 hash_thread_publish(HashThread *thread, size_t size)
 {
+    size_t slot = (size_t)(thread->published % HASH_THREAD_SLOTS); /* only the producer changes `published` */
+    hash_thread_queue(thread, thread->ring + slot * HASH_THREAD_CHUNK_SIZE, size);
+}
+
+void
+hash_thread_lend(HashThread *thread, const uint8_t *data, size_t size)
+{
     pthread_mutex_lock(&thread->mutex);
-    thread->sizes[thread->published % HASH_THREAD_SLOTS] = size;
-    thread->published++;
-    pthread_cond_broadcast(&thread->changed);
+    hash_thread_drain(thread, HASH_THREAD_SLOTS);
+    pthread_mutex_unlock(&thread->mutex);
+    hash_thread_queue(thread, data, size);
+}
+
+void
+hash_thread_wait(HashThread *thread)
+{
+    pthread_mutex_lock(&thread->mutex);
+    hash_thread_drain(thread, 1);
     pthread_mutex_unlock(&thread->mutex);
 }
 
@@ -174,7 +209,10 @@ hash_thread_free(HashThread *thread)
     filter_free(thread->sha1);
     pthread_cond_destroy(&thread->changed);
     pthread_mutex_destroy(&thread->mutex);
-    munmap(thread->ring, HASH_THREAD_RING_SIZE);
+    if (thread->ring_mapped)
+        munmap(thread->ring, HASH_THREAD_RING_SIZE);
+    else
+        free(thread->ring);
     free(thread);
 }
 

@@ -3,7 +3,8 @@
  * with compressing (archive-push) or decompressing (archive-get) it on the calling thread.
  *
  * The caller fills chunk buffers from a small ring (HASH_THREAD_SLOTS buffers of HASH_THREAD_CHUNK_SIZE bytes,
- * mapped and pre-faulted once) and publishes each one in order; the thread hashes published chunks in order.
+ * mapped and pre-faulted at the first use) and publishes each one in order, or lends the thread bytes of its own
+ * (a file mapped from the page cache: no copy at all); the thread hashes chunks in the order they come.
  * A slot handed out by hash_thread_slot() stays the caller's until the next call to hash_thread_slot(): the caller
  * may keep reading it (to compress it, to write it) after publishing it. Memory is bounded by the ring.
  * When the ring is full and the thread is not busy (not scheduled on a loaded machine), the producer hashes the
@@ -31,6 +32,14 @@ uint8_t *hash_thread_slot(HashThread *thread);
 
 /* Hand the chunk from the last hash_thread_slot() (its first `size` bytes) to the thread. */
 void hash_thread_publish(HashThread *thread, size_t size);
+
+/* Hand the thread `size` bytes of the caller's own, hashed where they are (any size; waits while HASH_THREAD_SLOTS
+ * chunks are still queued). The caller keeps them unchanged until hash_thread_wait(), hash_thread_digest() or
+ * hash_thread_finish() returns. */
+void hash_thread_lend(HashThread *thread, const uint8_t *data, size_t size);
+
+/* Wait until every chunk handed to the thread is hashed: lent bytes are the caller's again. */
+void hash_thread_wait(HashThread *thread);
 
 /* End of data: wait for the thread and write the lowercase hex SHA-1 of everything published into `hex`. */
 int hash_thread_finish(HashThread *thread, char hex[HASH_SHA1_HEX_SIZE]);
