@@ -464,7 +464,7 @@ assert_decodes(CompressType type, const Buf *packed, const uint8_t *data, size_t
     assert_tool_decodes(type == COMPRESS_ZST ? "zstd -q -dc" : "lz4 -q -dc", packed, data, size);
 }
 
-/* The parallel lz4 compressor: any size (empty, one byte, exact and split 1 MiB blocks, many blocks with the ring
+/* The parallel lz4 compressor: any size (empty, one byte, exact and split 256 KiB blocks, many blocks with the ring
  * wrapping), any push size, incompressible blocks stored raw, the fast and the HC levels, 1 to 4 workers: the
  * frame decodes with the LZ4F decompressor (header and content checksums verified) and with the lz4 tool. */
 START_TEST(test_lz4_parallel)
@@ -503,8 +503,9 @@ START_TEST(test_lz4_parallel)
             buf_free(&unpacked);
         }
     }
-    /* Exact multiples of the block size with a slow worker (HC level 12, one worker: 3 slots): at the end, the slot
-     * after the last block still holds a block in flight, which must not be taken for a last partial block. */
+    /* Exact multiples of the 256 KiB block size with a slow worker (HC level 12, one worker: 5 slots): at the end,
+     * the slot after the last block still holds a block in flight, which must not be taken for a last partial
+     * block. */
     for (size_t blocks = 3; blocks <= 8; blocks += 5) {
         Buf packed = BUF_INIT, unpacked = BUF_INIT;
         ck_assert_int_eq(filter_run(filter_lz4_parallel_new(12, 1, true), data, blocks * mib, 1 << 18, &packed), 0);
@@ -521,7 +522,7 @@ START_TEST(test_lz4_parallel)
             at += header & 0x7fffffffu;
             found++;
         }
-        ck_assert_uint_eq(found, blocks);
+        ck_assert_uint_eq(found, blocks * 4);
         ck_assert_uint_eq(at + 4, packed.size); /* then only the content checksum */
         decompress_ok(COMPRESS_LZ4, false, packed.data, packed.size, 65536, &unpacked);
         ck_assert_uint_eq(unpacked.size, blocks * mib);
@@ -548,6 +549,74 @@ START_TEST(test_lz4_parallel)
     ck_assert_int_eq(pipeline_push(pipeline, data, 5 * mib, sink_buf, &partial), 0);
     pipeline_free(pipeline);
     buf_free(&partial);
+    free(data);
+}
+END_TEST
+
+/* Stable input (pipeline_push_stable, as archive-push pushes a mapped segment): whole blocks are compressed where
+ * they are, a block already partly filled by an ordinary push and a last partial block are copied. Windows of many
+ * sizes, the ring wrapping, an observer before the compressor and a cipher after it: the output decodes to the input;
+ * once pipeline_settle() has returned, the window's bytes can change (reused, unmapped) without changing the output. */
+START_TEST(test_lz4_parallel_stable)
+{
+    const size_t kib = 1024;
+    size_t size = 9 * 1024 * kib + 4321;
+    uint8_t *data = data_make(size, 41);
+    const size_t leads[] = {0, 1, 100 * kib + 7, 256 * kib};      /* pushed first with pipeline_push */
+    const size_t windows[] = {256 * kib, 1024 * kib + 3, 4096 * kib, size}; /* then the rest in stable windows */
+    for (size_t l = 0; l < sizeof(leads) / sizeof(leads[0]); l++) {
+        for (size_t w = 0; w < sizeof(windows) / sizeof(windows[0]); w++) {
+            bool encrypted = (l + w) % 2 == 1;
+            Pipeline *pipeline = pipeline_new();
+            Filter *counter = pipeline_add(pipeline, filter_size_new());
+            pipeline_add(pipeline, filter_lz4_parallel_new(1, 1 + (unsigned)(w % 2), true));
+            if (encrypted)
+                pipeline_add(pipeline, filter_cipher_new(CIPHER_ENCRYPT, "stable", 6, false));
+            Buf packed = BUF_INIT;
+            ck_assert_int_eq(pipeline_push(pipeline, data, leads[l], sink_buf, &packed), 0);
+            uint8_t *window = mem_alloc(windows[w]);
+            for (size_t offset = leads[l]; offset < size; offset += windows[w]) {
+                size_t part = size - offset < windows[w] ? size - offset : windows[w];
+                memcpy(window, data + offset, part);
+                ck_assert_int_eq(pipeline_push_stable(pipeline, window, part, sink_buf, &packed), 0);
+                ck_assert_int_eq(pipeline_settle(pipeline, sink_buf, &packed), 0);
+                memset(window, 0xA5, part); /* the compressor must hold no reference to it any more */
+            }
+            ck_assert_int_eq(pipeline_finish(pipeline, sink_buf, &packed), 0);
+            ck_assert_uint_eq(filter_size_bytes(counter), size);
+            pipeline_free(pipeline);
+            free(window);
+
+            Buf plain = BUF_INIT, unpacked = BUF_INIT;
+            if (encrypted) {
+                ck_assert_int_eq(filter_run(filter_cipher_new(CIPHER_DECRYPT, "stable", 6, false), packed.data,
+                                            packed.size, 65536, &plain), 0);
+            } else {
+                buf_append(&plain, packed.data, packed.size);
+            }
+            decompress_ok(COMPRESS_LZ4, false, plain.data, plain.size, 65536, &unpacked);
+            ck_assert_msg(unpacked.size == size && memcmp(unpacked.data, data, size) == 0,
+                          "lead %zu window %zu: %zu bytes back", leads[l], windows[w], unpacked.size);
+            if (l == 0 && w == 3)
+                assert_tool_decodes("lz4 -dc", &plain, data, size);
+            buf_free(&plain);
+            buf_free(&unpacked);
+            buf_free(&packed);
+        }
+    }
+    /* a compressor without stable support (zst) takes stable input as ordinary input; settle has nothing to do */
+    Pipeline *pipeline = pipeline_new();
+    pipeline_add(pipeline, filter_compress_new(COMPRESS_ZST, 3, false));
+    Buf packed = BUF_INIT, unpacked = BUF_INIT;
+    ck_assert_int_eq(pipeline_push_stable(pipeline, data, size, sink_buf, &packed), 0);
+    ck_assert_int_eq(pipeline_settle(pipeline, sink_buf, &packed), 0);
+    ck_assert_int_eq(pipeline_finish(pipeline, sink_buf, &packed), 0);
+    ck_assert_int_eq(pipeline_settle(pipeline, sink_buf, &packed), 0); /* after finish: nothing held */
+    pipeline_free(pipeline);
+    decompress_ok(COMPRESS_ZST, false, packed.data, packed.size, 65536, &unpacked);
+    ck_assert(unpacked.size == size && memcmp(unpacked.data, data, size) == 0);
+    buf_free(&packed);
+    buf_free(&unpacked);
     free(data);
 }
 END_TEST
@@ -598,10 +667,12 @@ START_TEST(test_compress_checksummed)
     ck_assert_uint_eq(plain.data[5], 0x40);
     assert_decodes(COMPRESS_LZ4, &packed, data, size);
 
-    /* the parallel compressor without the content checksum (backup's large files): the same frame layout */
+    /* the parallel compressor without the content checksum (backup's large files): the same frame flags, in
+     * 256 KiB blocks */
     Buf parallel = BUF_INIT;
     ck_assert_int_eq(filter_run(filter_lz4_parallel_new(1, 2, false), data, size, 65536, &parallel), 0);
-    ck_assert(memcmp(parallel.data, packed.data, 6) == 0);
+    ck_assert(memcmp(parallel.data, packed.data, 5) == 0);
+    ck_assert_uint_eq(parallel.data[5], 0x50); /* 256 KiB maximum block */
     ck_assert_uint_eq(parallel.data[4] & 0x04, 0); /* no content checksum */
     assert_decodes(COMPRESS_LZ4, &parallel, data, size);
     buf_free(&parallel);
@@ -1232,6 +1303,7 @@ filter_suite(void)
     tcase_add_loop_test(compress, test_compress_interop, 0, COMPRESS_TYPES_COUNT);
     tcase_add_test(compress, test_compress_headers);
     tcase_add_test(compress, test_lz4_parallel);
+    tcase_add_test(compress, test_lz4_parallel_stable);
     tcase_add_test(compress, test_decompress_skip_checksum);
     tcase_add_test(compress, test_zst_threads);
     tcase_add_test(compress, test_compress_checksummed);

@@ -48,11 +48,12 @@ void filter_decompress_skip_checksum(Filter *filter);
  * faster than the default frame (the XXH32 alone costs more than the compression of pgbench data). Other types: no
  * effect. */
 void filter_compress_set_checksummed(Filter *filter);
-/* An lz4 compressor for one large file that spreads its 1 MiB blocks over `workers` threads while the caller
+/* An lz4 compressor for one large file that spreads its 256 KiB blocks over `workers` threads while the caller
  * keeps the content checksum (when `content_checksum`): one LZ4 frame (independent blocks) that every lz4 reader,
  * pgBackRest's included, decodes like filter_compress_new(COMPRESS_LZ4, level, false)'s. Without the content
- * checksum the frame has the layout of filter_compress_set_checksummed's. Memory: about 2 MiB x (2 x workers + 1).
- * For archive-push, where one segment is on the critical path, and backup's largest files. */
+ * checksum the frame is laid out as filter_compress_set_checksummed's, in smaller blocks. Memory: about 512 KiB x
+ * (4 x workers + 1); input pushed with pipeline_push_stable() is compressed where it is (not copied). For
+ * archive-push, where one segment is on the critical path, and backup's largest files. */
 Filter *filter_lz4_parallel_new(int level, unsigned workers, bool content_checksum);
 
 /* Let a zst compressor (from filter_compress_new, before any data) run on `threads` worker threads of libzstd

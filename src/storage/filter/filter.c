@@ -66,8 +66,16 @@ pipeline_add(Pipeline *pipeline, Filter *filter)
     return filter;
 }
 
-static int pipeline_push_from(Pipeline *pipeline, size_t first, const uint8_t *data, size_t size, FilterSink sink,
-                              void *context);
+/* How a stage is called: process(), process_stable(), settle() or finish(). */
+typedef enum StageCall {
+    STAGE_PROCESS,
+    STAGE_PROCESS_STABLE,
+    STAGE_SETTLE,
+    STAGE_FINISH,
+} StageCall;
+
+static int pipeline_push_from(Pipeline *pipeline, size_t first, const uint8_t *data, size_t size, bool stable,
+                              FilterSink sink, void *context);
 
 /* Where a stage's mid-call flush goes: the rest of the pipeline after that stage. */
 typedef struct PipelineFlush {
@@ -81,7 +89,7 @@ static int
 pipeline_flush_downstream(void *flush_context, const uint8_t *data, size_t size)
 {
     PipelineFlush *flush = flush_context;
-    return pipeline_push_from(flush->pipeline, flush->next, data, size, flush->sink, flush->context);
+    return pipeline_push_from(flush->pipeline, flush->next, data, size, false, flush->sink, flush->context);
 }
 
 int
@@ -94,17 +102,31 @@ filter_flush(Filter *filter, Buf *out)
     return 0;
 }
 
-/* Call a transformer's process() (or finish() when `finish`) with its flush hook pointing downstream. */
+/* Call a transformer's process(), process_stable(), settle() or finish() with its flush hook pointing downstream. */
 static int
-pipeline_stage_call(Pipeline *pipeline, size_t index, const uint8_t *data, size_t size, bool finish, FilterSink sink,
-                    void *context)
+pipeline_stage_call(Pipeline *pipeline, size_t index, const uint8_t *data, size_t size, StageCall call,
+                    FilterSink sink, void *context)
 {
     PipelineStage *stage = &pipeline->stages[index];
+    const FilterOps *ops = stage->filter->ops;
     PipelineFlush flush = {pipeline, index + 1, sink, context};
     stage->filter->flush = pipeline_flush_downstream;
     stage->filter->flush_context = &flush;
-    int result = finish ? stage->filter->ops->finish(stage->filter, &stage->out)
-                        : stage->filter->ops->process(stage->filter, data, size, &stage->out);
+    int result = 0;
+    switch (call) {
+    case STAGE_PROCESS:
+        result = ops->process(stage->filter, data, size, &stage->out);
+        break;
+    case STAGE_PROCESS_STABLE:
+        result = ops->process_stable(stage->filter, data, size, &stage->out);
+        break;
+    case STAGE_SETTLE:
+        result = ops->settle(stage->filter, &stage->out);
+        break;
+    case STAGE_FINISH:
+        result = ops->finish(stage->filter, &stage->out);
+        break;
+    }
     stage->filter->flush = NULL;
     stage->filter->flush_context = NULL;
     return result;
@@ -112,9 +134,9 @@ pipeline_stage_call(Pipeline *pipeline, size_t index, const uint8_t *data, size_
 
 /* Push bytes into the pipeline starting at stage `first`: observers see the bytes in place, a transformer's
  * output (slice by slice) continues recursively from the next stage, and what leaves the last stage goes to
- * the sink. */
+ * the sink. `stable`: the bytes are the caller's from pipeline_push_stable() (never a stage's output). */
 static int
-pipeline_push_from(Pipeline *pipeline, size_t first, const uint8_t *data, size_t size, FilterSink sink,
+pipeline_push_from(Pipeline *pipeline, size_t first, const uint8_t *data, size_t size, bool stable, FilterSink sink,
                    void *context)
 {
     for (size_t index = first; index < pipeline->count; index++) {
@@ -126,13 +148,14 @@ pipeline_push_from(Pipeline *pipeline, size_t first, const uint8_t *data, size_t
             continue;
         }
 
+        StageCall call = stable && ops->process_stable != NULL ? STAGE_PROCESS_STABLE : STAGE_PROCESS;
         size_t offset = 0;
         do {
             size_t slice = size - offset < PIPELINE_SLICE_SIZE ? size - offset : PIPELINE_SLICE_SIZE;
             buf_clear(&stage->out);
-            TRY(pipeline_stage_call(pipeline, index, data + offset, slice, false, sink, context));
+            TRY(pipeline_stage_call(pipeline, index, data + offset, slice, call, sink, context));
             if (stage->out.size > 0)
-                TRY(pipeline_push_from(pipeline, index + 1, stage->out.data, stage->out.size, sink, context));
+                TRY(pipeline_push_from(pipeline, index + 1, stage->out.data, stage->out.size, false, sink, context));
             offset += slice;
         } while (offset < size);
         return 0;
@@ -143,15 +166,47 @@ pipeline_push_from(Pipeline *pipeline, size_t first, const uint8_t *data, size_t
     return sink(context, data, size);
 }
 
-int
-pipeline_push(Pipeline *pipeline, const uint8_t *data, size_t size, FilterSink sink, void *context)
+static int
+pipeline_push_slices(Pipeline *pipeline, const uint8_t *data, size_t size, bool stable, FilterSink sink,
+                     void *context)
 {
     if (pipeline->finished)
         return err_set(ERR_ASSERT, "pipeline: push after finish");
     /* Slice by slice through every stage, so that each slice is still in cache when the next stage reads it. */
     for (size_t offset = 0; offset < size; offset += PIPELINE_SLICE_SIZE) {
         size_t slice = size - offset < PIPELINE_SLICE_SIZE ? size - offset : PIPELINE_SLICE_SIZE;
-        TRY(pipeline_push_from(pipeline, 0, data + offset, slice, sink, context));
+        TRY(pipeline_push_from(pipeline, 0, data + offset, slice, stable, sink, context));
+    }
+    return 0;
+}
+
+int
+pipeline_push(Pipeline *pipeline, const uint8_t *data, size_t size, FilterSink sink, void *context)
+{
+    return pipeline_push_slices(pipeline, data, size, false, sink, context);
+}
+
+int
+pipeline_push_stable(Pipeline *pipeline, const uint8_t *data, size_t size, FilterSink sink, void *context)
+{
+    return pipeline_push_slices(pipeline, data, size, true, sink, context);
+}
+
+int
+pipeline_settle(Pipeline *pipeline, FilterSink sink, void *context)
+{
+    /* only the first transformer ever sees the caller's bytes (the observers before it do not keep them) */
+    for (size_t index = 0; index < pipeline->count; index++) {
+        PipelineStage *stage = &pipeline->stages[index];
+        if (!stage->filter->ops->transforms)
+            continue;
+        if (stage->filter->ops->settle == NULL || pipeline->finished)
+            return 0;
+        buf_clear(&stage->out);
+        TRY(pipeline_stage_call(pipeline, index, NULL, 0, STAGE_SETTLE, sink, context));
+        if (stage->out.size > 0)
+            TRY(pipeline_push_from(pipeline, index + 1, stage->out.data, stage->out.size, false, sink, context));
+        return 0;
     }
     return 0;
 }
@@ -175,9 +230,9 @@ pipeline_finish(Pipeline *pipeline, FilterSink sink, void *context)
         }
 
         buf_clear(&stage->out);
-        TRY(pipeline_stage_call(pipeline, index, NULL, 0, true, sink, context));
+        TRY(pipeline_stage_call(pipeline, index, NULL, 0, STAGE_FINISH, sink, context));
         if (stage->out.size > 0)
-            TRY(pipeline_push_from(pipeline, index + 1, stage->out.data, stage->out.size, sink, context));
+            TRY(pipeline_push_from(pipeline, index + 1, stage->out.data, stage->out.size, false, sink, context));
         /* The finished stage produces nothing more: give its buffer back. */
         buf_free(&stage->out);
     }

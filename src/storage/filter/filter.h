@@ -37,6 +37,11 @@ typedef struct FilterOps {
     int (*finish)(Filter *filter, Buf *out);
     /* Release the filter's state (not the Filter itself). */
     void (*free_state)(Filter *filter);
+    /* Optional, for a transformer: process() of bytes the caller keeps unchanged until settle() or finish()
+     * returns, so that the filter may work on them where they are (on other threads) instead of copying them. */
+    int (*process_stable)(Filter *filter, const uint8_t *in, size_t in_size, Buf *out);
+    /* With process_stable: return once the filter holds no reference to those bytes, appending what it produced. */
+    int (*settle)(Filter *filter, Buf *out);
 } FilterOps;
 
 /* How a pipeline takes a transformer's output in the middle of a process() call (see filter_flush). */
@@ -73,6 +78,15 @@ Filter *pipeline_add(Pipeline *pipeline, Filter *filter);
 
 /* Push bytes through every filter; whatever comes out the end is handed to sink. */
 int pipeline_push(Pipeline *pipeline, const uint8_t *data, size_t size, FilterSink sink, void *context);
+
+/* pipeline_push() of bytes the caller keeps unchanged until pipeline_settle() or pipeline_finish() returns (a file
+ * mapped from the page cache): the first transformer, when it can, works on them where they are instead of copying
+ * them. Every other stage sees them as pipeline_push() would show them. */
+int pipeline_push_stable(Pipeline *pipeline, const uint8_t *data, size_t size, FilterSink sink, void *context);
+
+/* Wait until no filter refers to the bytes of pipeline_push_stable() any more (the caller may then reuse or unmap
+ * them); what the filters produce meanwhile goes down the pipeline to sink. */
+int pipeline_settle(Pipeline *pipeline, FilterSink sink, void *context);
 
 /* Signal end of input: each filter in turn is finished and its remaining output flows down the pipeline. */
 int pipeline_finish(Pipeline *pipeline, FilterSink sink, void *context);

@@ -1,12 +1,13 @@
 /*
  * lz4_parallel: an lz4 compressor that spreads one file's blocks over worker threads (see compress.h).
  *
- * The output is one LZ4 frame (the LZ4 frame format: magic, descriptor with independent blocks of at most 1 MiB
+ * The output is one LZ4 frame (the LZ4 frame format: magic, descriptor with independent blocks of at most 256 KiB
  * and a content checksum, the blocks, an end mark, the XXH32 of the content), which every lz4 reader decodes as
- * it decodes pgBackRest's own frames. The calling thread cuts the input into 1 MiB blocks, keeps the content
+ * it decodes pgBackRest's own frames. The calling thread cuts the input into 256 KiB blocks, keeps the content
  * checksum (it needs the bytes in order) and hands each full block to the workers; compressed blocks are written
  * out in order as they come back. A fixed ring of block slots bounds memory and makes the caller wait when the
- * workers fall behind.
+ * workers fall behind. Input the caller keeps stable (process_stable: a file mapped from the page cache) is
+ * compressed where it is, block by block; other input is copied into the slot's own buffer first.
  */
 #include <lz4.h>
 #include <lz4hc.h>
@@ -19,9 +20,11 @@
 #include "common/target_clones.h"
 #include "storage/filter/compress.h"
 
-#define LZ4P_BLOCK_SIZE ((size_t)1 << 20) /* the descriptor's "1 MiB" maximum block size */
-#define LZ4P_BLOCK_SIZE_ID 6              /* BD bits 6-4: 4 = 64 KiB ... 6 = 1 MiB, 7 = 4 MiB */
-#define LZ4P_SLOTS_PER_WORKER 2
+/* 256 KiB blocks: a 16 MiB segment makes 64 jobs for the workers, and the slots' buffers (what a short-lived
+ * archive-push process faults in) stay small; lz4's 64 KiB window makes the ratio the same as with 1 MiB blocks. */
+#define LZ4P_BLOCK_SIZE ((size_t)256 << 10) /* the descriptor's "256 KiB" maximum block size */
+#define LZ4P_BLOCK_SIZE_ID 5                /* BD bits 6-4: 4 = 64 KiB, 5 = 256 KiB, 6 = 1 MiB, 7 = 4 MiB */
+#define LZ4P_SLOTS_PER_WORKER 4
 #define LZ4P_WORKERS_MAX 16
 #define LZ4P_STORED_RAW 0x80000000u       /* block size flag: the block is stored uncompressed */
 
@@ -156,7 +159,8 @@ typedef enum Lz4BlockStatus {
 } Lz4BlockStatus;
 
 typedef struct Lz4Block {
-    uint8_t *in;         /* LZ4P_BLOCK_SIZE bytes */
+    uint8_t *in;         /* LZ4P_BLOCK_SIZE bytes of the slot's own, allocated at the first copied block */
+    const uint8_t *source; /* the bytes to compress: `in`, or the caller's stable input */
     size_t in_size;
     uint8_t *out;        /* 4-byte block header + compressed (or raw) data */
     size_t out_size;
@@ -175,6 +179,7 @@ typedef struct Lz4Parallel {
     uint64_t take_seq;      /* next block a worker takes */
     uint64_t emit_seq;      /* next block to write out */
     bool stop;
+    uint64_t stable_until;  /* blocks before this sequence number may refer to the caller's stable input */
     pthread_t workers[LZ4P_WORKERS_MAX];
     unsigned worker_count;
     Xxh32 content;
@@ -197,13 +202,13 @@ lz4p_compress_block(int level, void *work_state, Lz4Block *block)
     int capacity = LZ4_compressBound((int)LZ4P_BLOCK_SIZE);
     int size = work_state == NULL ? 0
                : level >= LZ4HC_CLEVEL_MIN
-                   ? LZ4_compress_HC_extStateHC(work_state, (const char *)block->in, (char *)block->out + 4,
+                   ? LZ4_compress_HC_extStateHC(work_state, (const char *)block->source, (char *)block->out + 4,
                                                 (int)block->in_size, capacity, level)
-                   : LZ4_compress_fast_extState(work_state, (const char *)block->in, (char *)block->out + 4,
+                   : LZ4_compress_fast_extState(work_state, (const char *)block->source, (char *)block->out + 4,
                                                 (int)block->in_size, capacity, 1);
     uint32_t header;
     if (size <= 0 || (size_t)size >= block->in_size) {
-        memcpy(block->out + 4, block->in, block->in_size);
+        memcpy(block->out + 4, block->source, block->in_size);
         header = (uint32_t)block->in_size | LZ4P_STORED_RAW;
         block->out_size = 4 + block->in_size;
     } else {
@@ -298,18 +303,24 @@ lz4p_start(Lz4Parallel *state, Buf *out)
     return 0;
 }
 
-static int
-lz4p_process(Filter *filter, const uint8_t *in, size_t in_size, Buf *out)
+/* The slot of the next block, once the block it held (slot_count blocks back) is written out. */
+static Lz4Block *
+lz4p_next_slot(Lz4Parallel *state, Buf *out)
 {
-    Lz4Parallel *state = filter->state;
-    TRY(lz4p_start(state, out));
-    if (state->content_checksum)
-        xxh32_update(&state->content, in, in_size);
+    if (state->fill_seq >= state->slot_count)
+        lz4p_emit(state, state->fill_seq - state->slot_count + 1, true, out);
+    return lz4p_slot(state, state->fill_seq);
+}
+
+/* Copy input into the block being filled, queueing each block that fills up. */
+static void
+lz4p_copy_in(Lz4Parallel *state, const uint8_t *in, size_t in_size, Buf *out)
+{
     while (in_size > 0) {
-        /* a new block: its slot must have been written out first (it held the block slot_count blocks back) */
-        if (state->fill_size == 0 && state->fill_seq >= state->slot_count)
-            lz4p_emit(state, state->fill_seq - state->slot_count + 1, true, out);
-        Lz4Block *block = lz4p_slot(state, state->fill_seq);
+        Lz4Block *block = state->fill_size == 0 ? lz4p_next_slot(state, out) : lz4p_slot(state, state->fill_seq);
+        if (block->in == NULL)
+            block->in = mem_alloc(LZ4P_BLOCK_SIZE);
+        block->source = block->in;
         size_t take = LZ4P_BLOCK_SIZE - state->fill_size < in_size ? LZ4P_BLOCK_SIZE - state->fill_size : in_size;
         memcpy(block->in + state->fill_size, in, take);
         state->fill_size += take;
@@ -322,6 +333,57 @@ lz4p_process(Filter *filter, const uint8_t *in, size_t in_size, Buf *out)
             lz4p_emit(state, state->fill_seq, false, out); /* whatever is already done */
         }
     }
+}
+
+static int
+lz4p_process(Filter *filter, const uint8_t *in, size_t in_size, Buf *out)
+{
+    Lz4Parallel *state = filter->state;
+    TRY(lz4p_start(state, out));
+    if (state->content_checksum)
+        xxh32_update(&state->content, in, in_size);
+    lz4p_copy_in(state, in, in_size, out);
+    return 0;
+}
+
+/* Whole blocks of stable input go to the workers where they are, and the content checksum of each is taken here
+ * while the workers compress; bytes before the next block boundary (a block partly filled by process()) and a last
+ * partial block are copied as process() does. */
+static int
+lz4p_process_stable(Filter *filter, const uint8_t *in, size_t in_size, Buf *out)
+{
+    Lz4Parallel *state = filter->state;
+    TRY(lz4p_start(state, out));
+    while (in_size > 0) {
+        if (state->fill_size > 0 || in_size < LZ4P_BLOCK_SIZE) {
+            size_t take = state->fill_size > 0 && LZ4P_BLOCK_SIZE - state->fill_size < in_size
+                              ? LZ4P_BLOCK_SIZE - state->fill_size
+                              : in_size;
+            TRY(lz4p_process(filter, in, take, out));
+            in += take;
+            in_size -= take;
+            continue;
+        }
+        Lz4Block *block = lz4p_next_slot(state, out);
+        block->source = in;
+        block->in_size = LZ4P_BLOCK_SIZE;
+        lz4p_queue(state);
+        state->stable_until = state->fill_seq;
+        if (state->content_checksum)
+            xxh32_update(&state->content, in, LZ4P_BLOCK_SIZE);
+        in += LZ4P_BLOCK_SIZE;
+        in_size -= LZ4P_BLOCK_SIZE;
+        lz4p_emit(state, state->fill_seq, false, out); /* whatever is already done */
+    }
+    return 0;
+}
+
+/* Every block that may refer to stable input is compressed and written out. */
+static int
+lz4p_settle(Filter *filter, Buf *out)
+{
+    Lz4Parallel *state = filter->state;
+    lz4p_emit(state, state->stable_until, true, out);
     return 0;
 }
 
@@ -369,7 +431,7 @@ lz4p_free_state(Filter *filter)
 
 static const FilterOps lz4_parallel_ops = {
     .name = "lz4-compress", .transforms = true, .process = lz4p_process, .finish = lz4p_finish,
-    .free_state = lz4p_free_state,
+    .free_state = lz4p_free_state, .process_stable = lz4p_process_stable, .settle = lz4p_settle,
 };
 
 Filter *
@@ -389,7 +451,6 @@ filter_lz4_parallel_new(int level, unsigned workers, bool content_checksum)
     state->slot_count = (size_t)workers * LZ4P_SLOTS_PER_WORKER + 1;
     state->slots = mem_calloc(state->slot_count, sizeof(Lz4Block));
     for (size_t slot = 0; slot < state->slot_count; slot++) {
-        state->slots[slot].in = mem_alloc(LZ4P_BLOCK_SIZE);
         state->slots[slot].out = mem_alloc(4 + (size_t)LZ4_compressBound((int)LZ4P_BLOCK_SIZE));
     }
     for (unsigned worker = 0; worker < workers; worker++) {
