@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -572,6 +573,119 @@ posix_open_read(Storage *storage, const char *path, uint64_t offset, int64_t lim
     reader->state = state;
     *result = reader;
     return 0;
+}
+
+/* ------------------------------------------------------------------------------------------------------------------
+ * view: a file a window at a time, mapped or read (see posix.h)
+ * ------------------------------------------------------------------------------------------------------------------ */
+
+struct PosixView {
+    StorageRead *read;   /* the open file; its path names it in errors */
+    PosixViewMode mode;
+    size_t window_size;
+    uint64_t file_size;  /* at open: what map mode shows */
+    uint64_t offset;     /* where the next mapped window starts */
+    void *map;           /* the current mapped window, NULL when none */
+    size_t map_size;
+    uint8_t *buffer;     /* read mode: POSIX_VIEW_READ_MAX bytes, allocated at the first window */
+};
+
+int
+posix_view_open(Storage *storage, const char *path, size_t window_size, PosixViewMode mode, PosixView **result)
+{
+    *result = NULL;
+    StorageRead *read = NULL;
+    TRY(storage_open_read(storage, path, 0, -1, false, &read));
+    if (read->ops != &posix_read_ops) {
+        storage_read_free(read);
+        return err_set(ERR_ASSERT, "a file view needs a posix storage ('%s')", path);
+    }
+    struct stat status;
+    if (fstat(((PosixRead *)read->state)->fd, &status) != 0) {
+        err_set_errno(ERR_FILE_READ, errno, "unable to get info for file '%s'", read->path);
+        storage_read_free(read);
+        return -1;
+    }
+    PosixView *view = mem_calloc(1, sizeof(*view));
+    view->read = read;
+    view->mode = mode;
+    view->window_size = window_size;
+    view->file_size = (uint64_t)status.st_size;
+    *result = view;
+    return 0;
+}
+
+static void
+posix_view_release(PosixView *view)
+{
+    if (view->map != NULL)
+        munmap(view->map, view->map_size);
+    view->map = NULL;
+    view->map_size = 0;
+}
+
+/* Read mode: the next window read into the view's buffer (short only at the end of the file). */
+static int
+posix_view_read(PosixView *view, const uint8_t **data, size_t *size)
+{
+    if (view->buffer == NULL)
+        view->buffer = mem_alloc(POSIX_VIEW_READ_MAX);
+    size_t want = view->window_size < POSIX_VIEW_READ_MAX ? view->window_size : POSIX_VIEW_READ_MAX;
+    size_t got = 0;
+    while (got < want) {
+        size_t part = 0;
+        TRY(storage_read(view->read, view->buffer + got, want - got, &part));
+        if (part == 0)
+            break;
+        got += part;
+    }
+    *data = view->buffer;
+    *size = got;
+    return 0;
+}
+
+int
+posix_view_next(PosixView *view, const uint8_t **data, size_t *size)
+{
+    posix_view_release(view);
+    *data = NULL;
+    *size = 0;
+    if (view->mode == POSIX_VIEW_READ)
+        return posix_view_read(view, data, size);
+    if (view->offset >= view->file_size)
+        return 0;
+
+    size_t length = view->file_size - view->offset < view->window_size ? (size_t)(view->file_size - view->offset)
+                                                                         : view->window_size;
+    void *map = mmap(NULL, length, PROT_READ, MAP_SHARED | MAP_POPULATE, ((PosixRead *)view->read->state)->fd,
+                     (off_t)view->offset);
+    if (map == MAP_FAILED) {
+        int error = errno;
+        /* a file system that cannot map files: read it instead (nothing was read yet, the offset is 0) */
+        if (view->offset == 0 && (error == ENODEV || error == EINVAL || error == EACCES)) {
+            view->mode = POSIX_VIEW_READ;
+            return posix_view_read(view, data, size);
+        }
+        return err_set_errno(ERR_FILE_READ, error, "unable to map file '%s' at offset %llu", view->read->path,
+                             (unsigned long long)view->offset);
+    }
+    view->map = map;
+    view->map_size = length;
+    view->offset += length;
+    *data = map;
+    *size = length;
+    return 0;
+}
+
+void
+posix_view_free(PosixView *view)
+{
+    if (view == NULL)
+        return;
+    posix_view_release(view);
+    storage_read_free(view->read);
+    free(view->buffer);
+    free(view);
 }
 
 /* ------------------------------------------------------------------------------------------------------------------

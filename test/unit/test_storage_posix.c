@@ -1105,6 +1105,68 @@ START_TEST(test_read_slices)
 }
 END_TEST
 
+/* View every window of `name` in `mode` and check the sizes seen (`expect`, ending with 0) and the bytes. */
+static void
+view_check(const char *name, size_t window, PosixViewMode mode, const uint8_t *content, const size_t *expect)
+{
+    PosixView *view = NULL;
+    ck_assert_int_eq(posix_view_open(storage, name, window, mode, &view), 0);
+    size_t offset = 0;
+    for (size_t index = 0;; index++) {
+        const uint8_t *data = NULL;
+        size_t size = 99;
+        ck_assert_int_eq(posix_view_next(view, &data, &size), 0);
+        ck_assert_msg(size == expect[index], "%s window %zu: %zu bytes, expected %zu", name, index, size,
+                      expect[index]);
+        if (size == 0)
+            break;
+        ck_assert(memcmp(data, content + offset, size) == 0);
+        offset += size;
+    }
+    posix_view_free(view);
+}
+
+/* posix_view: a file in mapped windows and in read windows (at most POSIX_VIEW_READ_MAX), an empty file, a missing
+ * one (the storage_open_read error naming it). */
+START_TEST(test_view)
+{
+    size_t size = POSIX_VIEW_READ_MAX * 2 + POSIX_VIEW_READ_MAX / 2 + 100;
+    uint8_t *content = mem_alloc(size);
+    for (size_t index = 0; index < size; index++)
+        content[index] = (uint8_t)(index * 7 + index / 4096);
+    ck_assert_int_eq(storage_put(storage, "segment", NULL, content, size), 0);
+
+    const size_t window = POSIX_VIEW_READ_MAX / 4;
+    size_t small[16];
+    size_t count = 0;
+    for (size_t left = size; left > 0; left -= small[count++])
+        small[count] = left < window ? left : window;
+    small[count] = 0;
+    view_check("segment", window, POSIX_VIEW_MAP, content, small);
+    view_check("segment", window, POSIX_VIEW_READ, content, small);
+
+    const size_t whole[] = {size, 0};
+    view_check("segment", 4 * POSIX_VIEW_READ_MAX, POSIX_VIEW_MAP, content, whole);
+    const size_t read_max[] = {POSIX_VIEW_READ_MAX, POSIX_VIEW_READ_MAX, POSIX_VIEW_READ_MAX / 2 + 100, 0};
+    view_check("segment", 4 * POSIX_VIEW_READ_MAX, POSIX_VIEW_READ, content, read_max);
+
+    ck_assert_int_eq(storage_put(storage, "empty", NULL, content, 0), 0);
+    const size_t none[] = {0};
+    view_check("empty", window, POSIX_VIEW_MAP, content, none);
+    view_check("empty", window, POSIX_VIEW_READ, content, none);
+
+    PosixView *view = (PosixView *)1;
+    ck_assert_int_eq(posix_view_open(storage, "nope", window, POSIX_VIEW_MAP, &view), -1);
+    ck_assert_ptr_null(view);
+    ck_assert_int_eq(err_code(), ERR_FILE_MISSING);
+    char expect[600];
+    snprintf(expect, sizeof(expect), "unable to open missing file '%s' for read", test_path("nope"));
+    ck_assert_str_eq(err_message(), expect);
+    posix_view_free(NULL);
+    free(content);
+}
+END_TEST
+
 START_TEST(test_copy_pipeline)
 {
     Buf data = BUF_INIT;
@@ -1224,6 +1286,7 @@ storage_posix_suite(void)
     tcase_add_test(tc, test_copy_part);
     tcase_add_test(tc, test_read_slices);
     tcase_add_test(tc, test_copy_pipeline);
+    tcase_add_test(tc, test_view);
     suite_add_tcase(suite, tc);
     return suite;
 }
