@@ -141,20 +141,9 @@ push_check_header(const uint8_t *data, size_t size, const char *wal_full, const 
  * Reading and storing a segment in one pass
  * ------------------------------------------------------------------------------------------------------------------ */
 
-/* Fill `buffer` from `read` (short only at the end of the file). */
-static int
-push_read_full(StorageRead *read, uint8_t *buffer, size_t size, size_t *got)
-{
-    *got = 0;
-    while (*got < size) {
-        size_t part = 0;
-        TRY(storage_read(read, buffer + *got, size - *got, &part));
-        if (part == 0)
-            break;
-        *got += part;
-    }
-    return 0;
-}
+/* A segment is viewed in windows of this size (one for a 16 MiB segment), mapped from the page cache: the SHA-1
+ * thread and the compressor read its bytes where they are, none are copied into the process. */
+#define PUSH_WINDOW_SIZE ((size_t)16 << 20)
 
 static int
 push_sink_write(void *context, const uint8_t *data, size_t size)
@@ -193,21 +182,21 @@ push_pipeline_new(const PushSegment *push)
     return pipeline;
 }
 
-/* The reader's side of the pass: the first chunk is already read (for the header check); hand each chunk to the
- * hashing thread and compress it here, then read the next into the next slot. */
+/* The one pass: each window is lent to the hashing thread and pushed through the compressor (which works on it where
+ * it is), and both are done with it before the next window replaces it. The first window is already in view (it
+ * was checked). */
 static int
-push_segment_stream(StorageRead *read, HashThread *hasher, uint8_t *first, size_t first_size, Pipeline *pipeline,
-                    StorageWrite *write)
+push_segment_stream(PosixView *view, const uint8_t *window, size_t window_size, HashThread *hasher,
+                    Pipeline *pipeline, StorageWrite *write)
 {
-    size_t got = first_size;
-    uint8_t *slot = first;
-    while (got > 0) {
-        hash_thread_publish(hasher, got);
-        TRY(pipeline_push(pipeline, slot, got, push_sink_write, write));
-        if (got < HASH_THREAD_CHUNK_SIZE)
-            break;
-        slot = hash_thread_slot(hasher);
-        TRY(push_read_full(read, slot, HASH_THREAD_CHUNK_SIZE, &got));
+    while (window_size > 0) {
+        hash_thread_lend(hasher, window, window_size);
+        int result = pipeline_push_stable(pipeline, window, window_size, push_sink_write, write);
+        if (result == 0)
+            result = pipeline_settle(pipeline, push_sink_write, write);
+        hash_thread_wait(hasher);
+        TRY(result);
+        TRY(posix_view_next(view, &window, &window_size));
     }
     return pipeline_finish(pipeline, push_sink_write, write);
 }
@@ -231,11 +220,10 @@ push_provisional_path(const PushSegment *push)
     return path;
 }
 
-/* Store a segment whose first chunk is read: SHA-1 on the hashing thread, compress (+ encrypt) and write here under
+/* Store a segment whose first window is in view: SHA-1 on the hashing thread, compress (+ encrypt) and write under
  * a provisional name, then the final name "<name>-<sha1>[.<ext>]" once the digest is known. */
 static int
-push_segment_store(const PushSegment *push, StorageRead *read, HashThread *hasher, uint8_t *first,
-                   size_t first_size)
+push_segment_store(const PushSegment *push, PosixView *view, const uint8_t *first, size_t first_size)
 {
     char *temp_path = push_provisional_path(push);
     StorageWriteOptions options = storage_write_options_default();
@@ -249,8 +237,11 @@ push_segment_store(const PushSegment *push, StorageRead *read, HashThread *hashe
     free(temp_path);
     TRY(result);
 
+    HashThread *hasher = NULL;
+    result = hash_thread_start(&hasher);
     Pipeline *pipeline = push_pipeline_new(push);
-    result = push_segment_stream(read, hasher, first, first_size, pipeline, write);
+    if (result == 0)
+        result = push_segment_stream(view, first, first_size, hasher, pipeline, write);
     char sha1[HASH_SHA1_HEX_SIZE];
     if (result == 0)
         result = hash_thread_finish(hasher, sha1);
@@ -262,7 +253,9 @@ push_segment_store(const PushSegment *push, StorageRead *read, HashThread *hashe
             result = storage_write_close(write);
     }
     storage_write_free(write); /* removes the temp file unless committed */
+    /* both hold the window until they are freed (a failed pass may leave work queued): before the view moves on */
     pipeline_free(pipeline);
+    hash_thread_free(hasher);
     return result;
 }
 
@@ -323,14 +316,14 @@ push_segment_existing(const PushSegment *push, bool *exists, bool *same)
     return result;
 }
 
-/* Checks, then the single pass. The first chunk is read once: for the header check and as the start of the
+/* Checks, then the single pass. The first window is viewed once: for the header check and as the start of the
  * stream. */
 static int
-push_segment_checked(const PushSegment *push, StorageRead *read, HashThread *hasher)
+push_segment_checked(const PushSegment *push, PosixView *view)
 {
-    uint8_t *first = hash_thread_slot(hasher);
+    const uint8_t *first = NULL;
     size_t first_size = 0;
-    TRY(push_read_full(read, first, HASH_THREAD_CHUNK_SIZE, &first_size));
+    TRY(posix_view_next(view, &first, &first_size));
     if (push->options->header_check)
         TRY(push_check_header(first, first_size, push->wal_full, push->info));
 
@@ -345,20 +338,16 @@ push_segment_checked(const PushSegment *push, StorageRead *read, HashThread *has
     if (exists)
         return err_set(ERR_ARCHIVE_DUPLICATE, "WAL file '%s' already exists in the repo%u archive with a different "
                        "checksum", push->wal_file, push->repo->key);
-    return push_segment_store(push, read, hasher, first, first_size);
+    return push_segment_store(push, view, first, first_size);
 }
 
 static int
 push_segment(const PushSegment *push)
 {
-    StorageRead *read = NULL;
-    TRY(storage_open_read(push->local, push->wal_full, 0, -1, false, &read));
-    HashThread *hasher = NULL;
-    int result = hash_thread_start(&hasher);
-    if (result == 0)
-        result = push_segment_checked(push, read, hasher);
-    hash_thread_free(hasher);
-    storage_read_free(read);
+    PosixView *view = NULL;
+    TRY(posix_view_open(push->local, push->wal_full, PUSH_WINDOW_SIZE, POSIX_VIEW_MAP, &view));
+    int result = push_segment_checked(push, view);
+    posix_view_free(view);
     return result;
 }
 
