@@ -50,6 +50,8 @@ typedef struct S3Request {
     size_t extra_count;
     const uint8_t *body;         /* NULL: none */
     size_t body_size;
+    const char *payload_hash;    /* the body's hex SHA-256 and base64 MD5 when already known (NULL: computed here) */
+    const char *content_md5;
 } S3Request;
 
 static void s3_state_free(S3State *s3)
@@ -117,6 +119,53 @@ static void md5_base64(const uint8_t *data, size_t size, char out[32])
     EVP_EncodeBlock((unsigned char *)out, digest, 16);
 }
 
+/* The SHA-256 and MD5 of a body taken as its bytes arrive, so that a large upload is not read once more, serially,
+ * just before it is sent. Best effort: any failure drops the digests and the request computes them itself. */
+typedef struct S3BodyDigest {
+    EVP_MD_CTX *sha256; /* NULL: not (or no longer) digesting */
+    EVP_MD_CTX *md5;
+} S3BodyDigest;
+
+static void body_digest_stop(S3BodyDigest *digest)
+{
+    EVP_MD_CTX_free(digest->sha256);
+    EVP_MD_CTX_free(digest->md5);
+    digest->sha256 = NULL;
+    digest->md5 = NULL;
+}
+
+static void body_digest_start(S3BodyDigest *digest)
+{
+    digest->sha256 = EVP_MD_CTX_new();
+    digest->md5 = EVP_MD_CTX_new();
+    if (digest->sha256 == NULL || digest->md5 == NULL || EVP_DigestInit_ex(digest->sha256, EVP_sha256(), NULL) != 1 ||
+        EVP_DigestInit_ex(digest->md5, EVP_md5(), NULL) != 1)
+        body_digest_stop(digest);
+}
+
+static void body_digest_update(S3BodyDigest *digest, const uint8_t *data, size_t size)
+{
+    if (digest->sha256 != NULL &&
+        (EVP_DigestUpdate(digest->sha256, data, size) != 1 || EVP_DigestUpdate(digest->md5, data, size) != 1))
+        body_digest_stop(digest);
+}
+
+/* The digests of everything given to body_digest_update (false when they were dropped); digesting stops. */
+static bool body_digest_final(S3BodyDigest *digest, char hash[SIGV4_SHA256_HEX_SIZE], char md5[32])
+{
+    uint8_t sha256_bytes[32], md5_bytes[16];
+    unsigned int sha256_length = 0, md5_length = 0;
+    bool done = digest->sha256 != NULL && EVP_DigestFinal_ex(digest->sha256, sha256_bytes, &sha256_length) == 1 &&
+                EVP_DigestFinal_ex(digest->md5, md5_bytes, &md5_length) == 1 && sha256_length == 32 &&
+                md5_length == 16;
+    body_digest_stop(digest);
+    if (done) {
+        sigv4_sha256_digest_hex(sha256_bytes, hash);
+        EVP_EncodeBlock((unsigned char *)md5, md5_bytes, 16);
+    }
+    return done;
+}
+
 static int s3_http(S3State *s3, HttpClient **client)
 {
     if (s3->http == NULL) {
@@ -141,7 +190,10 @@ static int s3_send(S3State *s3, const S3Request *request, HttpResponse *response
     char *query = sigv4_query_string(request->query, request->query_count);
 
     char payload_hash[SIGV4_SHA256_HEX_SIZE];
-    sigv4_sha256_hex(request->body != NULL ? request->body : (const uint8_t *)"", request->body_size, payload_hash);
+    if (request->payload_hash != NULL)
+        snprintf(payload_hash, sizeof(payload_hash), "%s", request->payload_hash);
+    else
+        sigv4_sha256_hex(request->body != NULL ? request->body : (const uint8_t *)"", request->body_size, payload_hash);
     char date[SIGV4_DATETIME_SIZE];
     sigv4_datetime(time(NULL), date);
     char md5[32];
@@ -152,7 +204,10 @@ static int s3_send(S3State *s3, const S3Request *request, HttpResponse *response
     headers[count++] = (SigV4Header){"x-amz-content-sha256", payload_hash};
     headers[count++] = (SigV4Header){"x-amz-date", date};
     if (request->body != NULL) {
-        md5_base64(request->body, request->body_size, md5);
+        if (request->content_md5 != NULL)
+            snprintf(md5, sizeof(md5), "%s", request->content_md5);
+        else
+            md5_base64(request->body, request->body_size, md5);
         headers[count++] = (SigV4Header){"content-md5", md5};
     }
     if (s3->token != NULL)
@@ -439,6 +494,7 @@ typedef struct S3Write {
     S3State *s3;
     size_t hold;      /* bytes kept before the upload turns multipart (hold_chunks x chunk_size, at least a chunk) */
     Buf chunk;        /* the part being filled (at most chunk_size bytes; up to `hold` before the first part) */
+    S3BodyDigest digest; /* of `chunk` from its first byte, while it may still go up as one PUT */
     char *upload_id;  /* multipart upload in progress, NULL for a single PUT */
     char *upload_key; /* the key the multipart upload was created under (fixed by S3 at creation) */
     char **etags;     /* ETag of each uploaded part */
@@ -450,6 +506,11 @@ static int s3_put_object(S3Write *state, const char *key)
 {
     S3Request request = {.verb = "PUT", .key = key, .body = state->chunk.data ? state->chunk.data : (const uint8_t *)"",
                          .body_size = state->chunk.size};
+    char payload_hash[SIGV4_SHA256_HEX_SIZE], md5[32];
+    if (body_digest_final(&state->digest, payload_hash, md5)) {
+        request.payload_hash = payload_hash;
+        request.content_md5 = md5;
+    }
     HttpResponse response;
     int result = s3_send(state->s3, &request, &response, NULL);
     if (result == 0 && !status_ok(&response))
@@ -514,6 +575,7 @@ static int s3_multipart_part(S3Write *state, const char *key)
  * requires; several when a hold outgrew itself) and keep the rest, less than a chunk, as the start of the next part. */
 static int s3_multipart_full_parts(S3Write *state, const char *key)
 {
+    body_digest_stop(&state->digest); /* parts have digests of their own */
     size_t chunk_size = state->s3->chunk_size;
     size_t sent = 0;
     while (state->chunk.size - sent >= chunk_size) {
@@ -569,6 +631,7 @@ static int s3_write_write(StorageWrite *write, const uint8_t *data, size_t size)
         size_t space = limit - state->chunk.size;
         size_t length = size < space ? size : space;
         buf_append(&state->chunk, data, length);
+        body_digest_update(&state->digest, data, length);
         data += length;
         size -= length;
     }
@@ -676,6 +739,7 @@ static void s3_write_free(StorageWrite *write)
     free(state->etags);
     free(state->upload_id);
     free(state->upload_key);
+    body_digest_stop(&state->digest);
     buf_free(&state->chunk);
     free(state);
     free(write->path);
@@ -698,6 +762,7 @@ static int s3_open_write(Storage *storage, const char *path, const StorageWriteO
     state->s3 = s3_state(storage);
     size_t chunks = options != NULL && options->hold_chunks > 1 ? options->hold_chunks : 1;
     state->hold = state->s3->chunk_size <= SIZE_MAX / chunks ? state->s3->chunk_size * chunks : SIZE_MAX;
+    body_digest_start(&state->digest);
     StorageWrite *handle = mem_calloc(1, sizeof(*handle));
     handle->ops = &s3_write_ops;
     handle->path = s3_key(storage, path);

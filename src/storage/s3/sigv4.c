@@ -33,6 +33,11 @@ void sigv4_sha256_hex(const void *data, size_t size, char *hex)
     hex_encode(digest, sizeof(digest), hex);
 }
 
+void sigv4_sha256_digest_hex(const uint8_t digest[32], char *hex)
+{
+    hex_encode(digest, 32, hex);
+}
+
 static void hmac_sha256(const uint8_t *key, size_t key_size, const char *data, uint8_t out[32])
 {
     unsigned int length = 32;

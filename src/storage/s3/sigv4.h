@@ -54,6 +54,9 @@ char *sigv4_query_string(const SigV4Query *query, size_t count);
 /* Hex SHA-256 of data into hex (SIGV4_SHA256_HEX_SIZE bytes). */
 void sigv4_sha256_hex(const void *data, size_t size, char *hex);
 
+/* Hex of a 32-byte SHA-256 digest taken elsewhere (a body hashed as it was built) into hex. */
+void sigv4_sha256_digest_hex(const uint8_t digest[32], char *hex);
+
 /* Format a time as x-amz-date (YYYYMMDDTHHMMSSZ, UTC) into out (SIGV4_DATETIME_SIZE bytes). */
 void sigv4_datetime(time_t when, char *out);
 
