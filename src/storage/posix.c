@@ -8,6 +8,8 @@
 #include <limits.h>
 #include <pthread.h>
 #include <pwd.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -579,6 +581,83 @@ posix_open_read(Storage *storage, const char *path, uint64_t offset, int64_t lim
  * view: a file a window at a time, mapped or read (see posix.h)
  * ------------------------------------------------------------------------------------------------------------------ */
 
+/* A bus error inside a mapped window means the file shrank under the view or its storage failed: the process cannot
+ * read on, and ends as a read error naming the file (exit code ERR_FILE_READ) instead of a crash. The windows in use
+ * are registered in a fixed table that the signal handler reads without locks; a bus error anywhere else takes the
+ * default action. */
+#define VIEW_GUARD_MAX 16
+
+typedef struct ViewGuard {
+    atomic_uintptr_t start;  /* 0: slot free */
+    atomic_uintptr_t end;
+    atomic_bool taken;       /* the slot is being filled or in use */
+    char message[PATH_MAX + 160];
+    size_t message_size;
+} ViewGuard;
+
+static ViewGuard view_guards[VIEW_GUARD_MAX];
+static pthread_once_t view_guard_once = PTHREAD_ONCE_INIT;
+
+static void
+view_bus_error(int signal_number, siginfo_t *info, void *context)
+{
+    (void)context;
+    uintptr_t address = (uintptr_t)info->si_addr;
+    for (size_t slot = 0; slot < VIEW_GUARD_MAX; slot++) {
+        uintptr_t start = atomic_load(&view_guards[slot].start);
+        if (start != 0 && address >= start && address < atomic_load(&view_guards[slot].end)) {
+            if (write(STDERR_FILENO, view_guards[slot].message, view_guards[slot].message_size) < 0) {
+                /* nothing more can be done */
+            }
+            _exit(ERR_FILE_READ);
+        }
+    }
+    /* not a view's page: returning re-runs the access, which now takes the default action */
+    struct sigaction fallback = {.sa_handler = SIG_DFL};
+    sigemptyset(&fallback.sa_mask);
+    sigaction(signal_number, &fallback, NULL);
+}
+
+static void
+view_guard_install(void)
+{
+    struct sigaction action = {.sa_sigaction = view_bus_error, .sa_flags = SA_SIGINFO};
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGBUS, &action, NULL);
+}
+
+/* Register [start, start + size) as a window of `path`; the slot index, or -1 when the table is full (the window
+ * then has no guard: a bus error in it is a crash, as it would be without this table). */
+static int
+view_guard_add(const void *start, size_t size, const char *path)
+{
+    pthread_once(&view_guard_once, view_guard_install);
+    for (int slot = 0; slot < VIEW_GUARD_MAX; slot++) {
+        bool expected = false;
+        if (!atomic_compare_exchange_strong(&view_guards[slot].taken, &expected, true))
+            continue;
+        ViewGuard *guard = &view_guards[slot];
+        int length = snprintf(guard->message, sizeof(guard->message),
+                              "ERROR: [%03d]: unable to read file '%s': bus error in its mapped bytes (the file shrank "
+                              "while it was read, or its storage failed)\n", ERR_FILE_READ, path);
+        guard->message_size = length < 0 ? 0 : (size_t)length < sizeof(guard->message) ? (size_t)length
+                                                                                        : sizeof(guard->message) - 1;
+        atomic_store(&guard->end, (uintptr_t)start + size);
+        atomic_store(&guard->start, (uintptr_t)start);
+        return slot;
+    }
+    return -1;
+}
+
+static void
+view_guard_remove(int slot)
+{
+    if (slot < 0)
+        return;
+    atomic_store(&view_guards[slot].start, 0);
+    atomic_store(&view_guards[slot].taken, false);
+}
+
 struct PosixView {
     StorageRead *read;   /* the open file; its path names it in errors */
     PosixViewMode mode;
@@ -587,6 +666,7 @@ struct PosixView {
     uint64_t offset;     /* where the next mapped window starts */
     void *map;           /* the current mapped window, NULL when none */
     size_t map_size;
+    int guard;           /* its slot in view_guards, -1 when none */
     uint8_t *buffer;     /* read mode: POSIX_VIEW_READ_MAX bytes, allocated at the first window */
 };
 
@@ -611,6 +691,7 @@ posix_view_open(Storage *storage, const char *path, size_t window_size, PosixVie
     view->mode = mode;
     view->window_size = window_size;
     view->file_size = (uint64_t)status.st_size;
+    view->guard = -1;
     *result = view;
     return 0;
 }
@@ -618,6 +699,8 @@ posix_view_open(Storage *storage, const char *path, size_t window_size, PosixVie
 static void
 posix_view_release(PosixView *view)
 {
+    view_guard_remove(view->guard);
+    view->guard = -1;
     if (view->map != NULL)
         munmap(view->map, view->map_size);
     view->map = NULL;
@@ -671,6 +754,7 @@ posix_view_next(PosixView *view, const uint8_t **data, size_t *size)
     }
     view->map = map;
     view->map_size = length;
+    view->guard = view_guard_add(map, length, view->read->path);
     view->offset += length;
     *data = map;
     *size = length;

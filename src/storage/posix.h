@@ -16,7 +16,8 @@ Storage *storage_posix_new(const char *base_path, bool writable);
  * so the file's bytes are never copied into the process (when the file system refuses the mapping, the view reads
  * instead); in POSIX_VIEW_READ mode windows of at most POSIX_VIEW_READ_MAX bytes are read into a buffer of the
  * view's own. A mapped file must not shrink while viewed (a page past its end would fault): meant for WAL segments,
- * which PostgreSQL neither truncates nor rewrites while they wait to be archived. */
+ * which PostgreSQL neither truncates nor rewrites while they wait to be archived. Should a mapped file shrink anyway
+ * (or its storage fail), the bus error ends the process with ERR_FILE_READ and a message naming the file. */
 typedef enum PosixViewMode {
     POSIX_VIEW_MAP,
     POSIX_VIEW_READ,

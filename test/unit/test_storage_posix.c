@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/buf.h"
@@ -1167,6 +1168,50 @@ START_TEST(test_view)
 }
 END_TEST
 
+/* A mapped file that shrinks under its view: reading a page past the new end is a bus error, which ends the process
+ * with ERR_FILE_READ and a message naming the file (in a child process); a bus error elsewhere is left alone. */
+START_TEST(test_view_shrunk)
+{
+    size_t size = 3 * 4096;
+    uint8_t *content = mem_alloc(size);
+    memset(content, 7, size);
+    ck_assert_int_eq(storage_put(storage, "shrinks", NULL, content, size), 0);
+    free(content);
+    int pipe_fds[2];
+    ck_assert_int_eq(pipe(pipe_fds), 0);
+    pid_t child = fork();
+    ck_assert_int_ge(child, 0);
+    if (child == 0) {
+        dup2(pipe_fds[1], STDERR_FILENO);
+        PosixView *view = NULL;
+        const uint8_t *data = NULL;
+        size_t got = 0;
+        if (posix_view_open(storage, "shrinks", 65536, POSIX_VIEW_MAP, &view) != 0 ||
+            posix_view_next(view, &data, &got) != 0 || got != size || data[size - 1] != 7)
+            _exit(3);
+        if (truncate(test_path("shrinks"), 100) != 0)
+            _exit(4);
+        volatile uint8_t past_end = data[2 * 4096];
+        (void)past_end;
+        _exit(5); /* not reached: the page is past the end of the file */
+    }
+    close(pipe_fds[1]);
+    char message[1024] = {0};
+    size_t length = 0;
+    for (ssize_t part; length < sizeof(message) - 1 &&
+                       (part = read(pipe_fds[0], message + length, sizeof(message) - 1 - length)) > 0;)
+        length += (size_t)part;
+    close(pipe_fds[0]);
+    int status = 0;
+    ck_assert_int_eq(waitpid(child, &status, 0), child);
+    ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == ERR_FILE_READ, "child status %d, stderr: %s", status,
+                  message);
+    char expect[600];
+    snprintf(expect, sizeof(expect), "ERROR: [042]: unable to read file '%s': bus error", test_path("shrinks"));
+    ck_assert_msg(strstr(message, expect) != NULL, "stderr: %s", message);
+}
+END_TEST
+
 START_TEST(test_copy_pipeline)
 {
     Buf data = BUF_INIT;
@@ -1287,6 +1332,7 @@ storage_posix_suite(void)
     tcase_add_test(tc, test_read_slices);
     tcase_add_test(tc, test_copy_pipeline);
     tcase_add_test(tc, test_view);
+    tcase_add_test(tc, test_view_shrunk);
     suite_add_tcase(suite, tc);
     return suite;
 }
