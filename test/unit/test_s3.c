@@ -368,6 +368,13 @@ START_TEST(test_multipart)
 }
 END_TEST
 
+/* Write data[0..size) in pieces of `piece` bytes. */
+static void write_pieces(StorageWrite *write, const uint8_t *data, size_t size, size_t piece)
+{
+    for (size_t done = 0; done < size; done += piece)
+        ck_assert_int_eq(storage_write(write, data + done, size - done < piece ? size - done : piece), 0);
+}
+
 /* hold_chunks: up to that many chunks are held and sent with one PUT under the name set last; beyond, the held
  * bytes go up as equal parts. */
 START_TEST(test_write_hold)
@@ -383,10 +390,7 @@ START_TEST(test_write_hold)
     /* 200 KiB written in 7 KiB pieces, renamed before close: one PUT under the final name, nothing else */
     StorageWrite *write = NULL;
     ck_assert_int_eq(storage_open_write(storage, "archive/demo/held.tmp", &options, &write), 0);
-    for (size_t done = 0; done < 200 * 1024; done += 7 * 1024) {
-        size_t piece = 200 * 1024 - done < 7 * 1024 ? 200 * 1024 - done : 7 * 1024;
-        ck_assert_int_eq(storage_write(write, data + done, piece), 0);
-    }
+    write_pieces(write, data, 200 * 1024, 7 * 1024);
     ck_assert_int_eq(storage_write_set_name(write, "held-final"), 0);
     ck_assert_msg(storage_write_close(write) == 0, "%s", err_message());
     storage_write_free(write);
@@ -401,10 +405,7 @@ START_TEST(test_write_hold)
     /* 300 KiB: more than 4 chunks, a multipart upload of equal 64 KiB parts and a smaller last one */
     memset(&trace, 0, sizeof(trace));
     ck_assert_int_eq(storage_open_write(storage, "archive/demo/beyond", &options, &write), 0);
-    for (size_t done = 0; done < size; done += 7 * 1024) {
-        size_t piece = size - done < 7 * 1024 ? size - done : 7 * 1024;
-        ck_assert_int_eq(storage_write(write, data + done, piece), 0);
-    }
+    write_pieces(write, data, size, 7 * 1024);
     ck_assert_msg(storage_write_close(write) == 0, "%s", err_message());
     storage_write_free(write);
     assert_five_parts(&trace, size);
@@ -465,10 +466,7 @@ START_TEST(test_write_hold_digests)
     uint8_t *data = pattern(size);
     StorageWrite *write = NULL;
     ck_assert_int_eq(storage_open_write(storage, "archive/demo/digests", &options, &write), 0);
-    for (size_t done = 0; done < size; done += 3001) {
-        size_t piece = size - done < 3001 ? size - done : 3001;
-        ck_assert_int_eq(storage_write(write, data + done, piece), 0);
-    }
+    write_pieces(write, data, size, 3001);
     ck_assert_msg(storage_write_close(write) == 0, "%s", err_message());
     storage_write_free(write);
 
