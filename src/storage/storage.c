@@ -244,6 +244,13 @@ storage_free(Storage *storage)
     free(storage);
 }
 
+void
+storage_hand_over(Storage *storage)
+{
+    if (storage->driver->hand_over != NULL)
+        storage->driver->hand_over(storage);
+}
+
 /* --- list: filter, sort --- */
 
 typedef struct ListFilter {

@@ -119,6 +119,9 @@ typedef struct StorageDriver {
     int (*link_create)(Storage *storage, const char *target, const char *path);
     /* Release driver state. */
     void (*free)(Storage *storage);
+    /* The calling thread is done with the storage: the next thread to use it owns it (NULL: a driver whose storage
+     * is not tied to a thread). */
+    void (*hand_over)(Storage *storage);
 } StorageDriver;
 
 struct Storage {
@@ -203,6 +206,10 @@ int storage_link_create(Storage *storage, const char *target, const char *path);
 char *storage_path(const Storage *storage, const char *path);
 
 void storage_free(Storage *storage);
+
+/* The calling thread, which used `storage` so far, is done with it: another thread may take it over once the two are
+ * synchronized (a join, a mutex). A storage is otherwise used by one thread only (an S3 client refuses any other). */
+void storage_hand_over(Storage *storage);
 
 /* --- the one copy loop --- */
 

@@ -464,6 +464,11 @@ static int client_owned(HttpClient *client, const HttpRequest *request)
                    "(each thread needs its own storage)", request->verb, client->host, request->path);
 }
 
+void http_client_hand_over(HttpClient *client)
+{
+    client->owner_set = false;
+}
+
 int http_request(HttpClient *client, const HttpRequest *request, HttpResponse *response)
 {
     memset(response, 0, sizeof(*response));

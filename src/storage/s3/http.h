@@ -83,6 +83,9 @@ void http_client_trace(HttpClient *client, HttpTraceCallback callback, void *con
  * has opened none. For tests. */
 bool http_client_socket_keep_alive(const HttpClient *client, HttpKeepAlive *seen);
 
+/* The owning thread is done with the client: the next thread to send owns it (see storage_hand_over). */
+void http_client_hand_over(HttpClient *client);
+
 /* Install a header trace callback (NULL to remove). */
 void http_client_trace_headers(HttpClient *client, HttpHeaderTraceCallback callback, void *context);
 

@@ -885,6 +885,13 @@ static void s3_free(Storage *storage)
     storage->driver_state = NULL;
 }
 
+static void s3_hand_over(Storage *storage)
+{
+    S3State *s3 = s3_state(storage);
+    if (s3->http != NULL)
+        http_client_hand_over(s3->http);
+}
+
 static const StorageDriver s3_driver = {
     .name = "s3",
     .features = 0,
@@ -899,6 +906,7 @@ static const StorageDriver s3_driver = {
     .move = NULL,        /* not needed: repository writes are atomic uploads */
     .link_create = NULL, /* no links (no `latest`) */
     .free = s3_free,
+    .hand_over = s3_hand_over,
 };
 
 Storage *storage_s3_new(const StorageS3Options *options)

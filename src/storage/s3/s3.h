@@ -52,11 +52,11 @@ typedef struct StorageS3Options {
 /* Create an S3 storage (strings copied). No request is made until the first operation. */
 Storage *storage_s3_new(const StorageS3Options *options);
 
-/* Trace every HTTP request this storage sends (tests: count UploadPart, delete batches). */
 /* The keep-alive settings of the last connection the storage's client opened (http_client_socket_keep_alive);
  * false before any. For tests. */
 bool storage_s3_socket_keep_alive(Storage *storage, HttpKeepAlive *seen);
 
+/* Trace every HTTP request this storage sends (tests: count UploadPart, delete batches). */
 void storage_s3_trace(Storage *storage, HttpTraceCallback callback, void *context);
 
 /* Capture every request's header block as sent on the wire (tests: forbidden headers, Content-MD5). */
