@@ -367,6 +367,36 @@ cmp -s "$T/wal-gaia/$SEG" "$T/get/$SEG" && same=yes
 assert_eq "three concurrent pushes of one segment succeed and leave one whole object (stock archive-get)" \
     "0 $STORED yes" "$CONCURRENT_FAILED $(grep -E "(^|/)$SEG(-|\.|$)" "$T/archive-ls" | tr '\n' ' ' | sed 's/ $//') $same"
 
+# --- the checks of a push whose repository round trips overlap its compression ----------------------------------------
+# On an object store archive.info and the listing of the segment's directory are fetched while the segment is
+# compressed; every check still decides before anything is written. The stored segment again, same bytes: a warning,
+# success; other bytes under that name: refused (45), the stored object untouched; a segment of another system: refused
+# (44), nothing stored; a missing file: the same exit status as stock's.
+rc=0; run dup-same run_gaiarest "$CONF" --stanza=demo archive-push "$T/wal-gaia/$SEG" || rc=$?
+assert_eq "the stored segment pushed again (same bytes): success with a warning" "0 1" \
+    "$rc $(cat "$T/dup-same.out" "$T/dup-same.err" | grep -c 'already exists in the repo1 archive with the same checksum')"
+mkdir -p "$T/other"
+cp "$T/wal-gaia/$SEG" "$T/other/$SEG"
+printf 'X' | dd of="$T/other/$SEG" bs=1 seek=100000 conv=notrunc 2>/dev/null
+chown -R postgres: "$T/other"
+rc=0; run dup-other run_gaiarest "$CONF" --stanza=demo archive-push "$T/other/$SEG" 2>/dev/null || rc=$?
+run_pgbackrest "$CONF" --stanza=demo --recurse repo-ls "archive/demo/$ARCHIVE_ID" >"$T/archive-ls-dup" 2>&1
+assert_eq "other bytes under a stored name: refused (45), the stored object unchanged" "45 1 $STORED" \
+    "$rc $(cat "$T/dup-other.out" "$T/dup-other.err" | grep -c 'already exists in the repo1 archive with a different checksum') $(grep -E "(^|/)$SEG(-|\.|$)" "$T/archive-ls-dup")"
+FOREIGN=000000010000009900000001
+cp "$T/wal-gaia/$SEG" "$T/other/$FOREIGN"
+# another system identifier: the long page header's xlp_sysid, at byte 24
+printf '\x01\x02\x03\x04\x05\x06\x07\x08' | dd of="$T/other/$FOREIGN" bs=1 seek=24 conv=notrunc 2>/dev/null
+chown postgres: "$T/other/$FOREIGN"
+rc=0; run foreign run_gaiarest "$CONF" --stanza=demo archive-push "$T/other/$FOREIGN" 2>/dev/null || rc=$?
+run_pgbackrest "$CONF" --stanza=demo --recurse repo-ls "archive/demo/$ARCHIVE_ID" >"$T/archive-ls-foreign" 2>&1
+assert_eq "a segment of another system: refused (44), nothing stored for it" "44 1 0" \
+    "$rc $(cat "$T/foreign.out" "$T/foreign.err" | grep -c 'do not match stanza') $(grep -c "$FOREIGN" "$T/archive-ls-foreign")"
+rc=0; run missing-gaia run_gaiarest "$CONF" --stanza=demo archive-push "$T/other/000000010000009900000002" || rc=$?
+src=0; run missing-stock run_pgbackrest "$CONF" --stanza=demo archive-push "$T/other/000000010000009900000002" || src=$?
+assert_eq "a missing WAL file: the exit status of stock's push, the file named" "$src 1" \
+    "$rc $(cat "$T/missing-gaia.out" "$T/missing-gaia.err" | grep -c "$T/other/000000010000009900000002")"
+
 # --- expire, verify -----------------------------------------------------------------------------------------------------
 writes "before expire" 50
 switch_and_wait

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -164,21 +165,20 @@ typedef struct PushSegment {
     const char *wal_full; /* absolute path of the source */
 } PushSegment;
 
-/* The compress + encrypt pipeline of a stored segment (no hashing: that runs on the other thread). */
+/* The compress + encrypt pipeline of a stored segment (no hashing: that runs on the other thread); `cipher_pass`
+ * is archive.info's, NULL in a plain repository. */
 static Pipeline *
-push_pipeline_new(const PushSegment *push)
+push_pipeline_new(const ArchivePushOptions *options, const char *cipher_pass)
 {
     Pipeline *pipeline = pipeline_new();
-    if (push->options->compress_type == COMPRESS_LZ4 && push->options->compress_threads > 0)
-        pipeline_add(pipeline,
-                     filter_lz4_parallel_new(push->options->compress_level, push->options->compress_threads, true));
-    else if (push->options->compress_type != COMPRESS_NONE)
-        filter_compress_set_threads(pipeline_add(pipeline, filter_compress_new(push->options->compress_type,
-                                                                               push->options->compress_level, false)),
-                                    push->options->compress_threads);
-    if (push->info->cipher_pass != NULL)
-        pipeline_add(pipeline, filter_cipher_new(CIPHER_ENCRYPT, push->info->cipher_pass,
-                                                 strlen(push->info->cipher_pass), false));
+    if (options->compress_type == COMPRESS_LZ4 && options->compress_threads > 0)
+        pipeline_add(pipeline, filter_lz4_parallel_new(options->compress_level, options->compress_threads, true));
+    else if (options->compress_type != COMPRESS_NONE)
+        filter_compress_set_threads(
+            pipeline_add(pipeline, filter_compress_new(options->compress_type, options->compress_level, false)),
+            options->compress_threads);
+    if (cipher_pass != NULL)
+        pipeline_add(pipeline, filter_cipher_new(CIPHER_ENCRYPT, cipher_pass, strlen(cipher_pass), false));
     return pipeline;
 }
 
@@ -187,18 +187,18 @@ push_pipeline_new(const PushSegment *push)
  * was checked). */
 static int
 push_segment_stream(PosixView *view, const uint8_t *window, size_t window_size, HashThread *hasher,
-                    Pipeline *pipeline, StorageWrite *write)
+                    Pipeline *pipeline, FilterSink sink, void *sink_context)
 {
     while (window_size > 0) {
         hash_thread_lend(hasher, window, window_size);
-        int result = pipeline_push_stable(pipeline, window, window_size, push_sink_write, write);
+        int result = pipeline_push_stable(pipeline, window, window_size, sink, sink_context);
         if (result == 0)
-            result = pipeline_settle(pipeline, push_sink_write, write);
+            result = pipeline_settle(pipeline, sink, sink_context);
         hash_thread_wait(hasher);
         TRY(result);
         TRY(posix_view_next(view, &window, &window_size));
     }
-    return pipeline_finish(pipeline, push_sink_write, write);
+    return pipeline_finish(pipeline, sink, sink_context);
 }
 
 /* The name the segment is written under until its SHA-1 is known: "<name>.<16 hex>", unique to this push, so that
@@ -206,7 +206,7 @@ push_segment_stream(PosixView *view, const uint8_t *window, size_t window_size, 
  * turns synchronous, two hosts of one system) never write into, complete, copy or remove each other's provisional
  * file or object. It matches no stored-segment pattern, so no reader ever takes it for a segment. */
 static char *
-push_provisional_path(const PushSegment *push)
+push_provisional_path(const char *stanza, const char *archive_id, const char *wal_file)
 {
     uint64_t unique = 0;
     if (getrandom(&unique, sizeof(unique), GRND_NONBLOCK) != (ssize_t)sizeof(unique)) {
@@ -214,44 +214,57 @@ push_provisional_path(const PushSegment *push)
         clock_gettime(CLOCK_REALTIME, &now);
         unique = ((uint64_t)getpid() << 40) ^ ((uint64_t)now.tv_sec << 20) ^ (uint64_t)now.tv_nsec;
     }
-    char *name = mem_printf("%s.%016" PRIx64, push->wal_file, unique);
-    char *path = layout_wal_path(push->options->stanza, push->archive_id, name);
+    char *name = mem_printf("%s.%016" PRIx64, wal_file, unique);
+    char *path = layout_wal_path(stanza, archive_id, name);
     free(name);
     return path;
 }
 
-/* Store a segment whose first window is in view: SHA-1 on the hashing thread, compress (+ encrypt) and write under
- * a provisional name, then the final name "<name>-<sha1>[.<ext>]" once the digest is known. */
+/* Open the write of a segment under its provisional name. */
 static int
-push_segment_store(const PushSegment *push, PosixView *view, const uint8_t *first, size_t first_size)
+push_write_open(const Repo *repo, const char *stanza, const char *archive_id, const char *wal_file,
+                StorageWrite **write)
 {
-    char *temp_path = push_provisional_path(push);
+    char *temp_path = push_provisional_path(stanza, archive_id, wal_file);
     StorageWriteOptions options = storage_write_options_default();
     options.writeback = true; /* the disk starts on the first megabytes while the rest is compressed: less to sync */
     /* object stores: a segment that stores in up to ARCHIVE_PUSH_HOLD_CHUNKS upload chunks (40 MiB by default, so
      * every 16 MiB segment) goes up with one PUT under its final name, instead of a multipart upload under the
      * provisional name then a copy and a delete: 1 request instead of 5 or more */
     options.hold_chunks = ARCHIVE_PUSH_HOLD_CHUNKS;
-    StorageWrite *write = NULL;
-    int result = storage_open_write(push->repo->storage, temp_path, &options, &write);
+    int result = storage_open_write(repo->storage, temp_path, &options, write);
     free(temp_path);
-    TRY(result);
+    return result;
+}
+
+/* Give the written segment its final name "<name>-<sha1>[.<ext>]" and complete it. */
+static int
+push_write_commit(StorageWrite *write, const char *wal_file, const char *sha1, CompressType compress_type)
+{
+    char *stored = layout_wal_stored_name(wal_file, sha1, compress_type);
+    int result = storage_write_set_name(write, stored);
+    free(stored);
+    return result == 0 ? storage_write_close(write) : result;
+}
+
+/* Store a segment whose first window is in view: SHA-1 on the hashing thread, compress (+ encrypt) and write under
+ * a provisional name, then the final name once the digest is known. */
+static int
+push_segment_store(const PushSegment *push, PosixView *view, const uint8_t *first, size_t first_size)
+{
+    StorageWrite *write = NULL;
+    TRY(push_write_open(push->repo, push->options->stanza, push->archive_id, push->wal_file, &write));
 
     HashThread *hasher = NULL;
-    result = hash_thread_start(&hasher);
-    Pipeline *pipeline = push_pipeline_new(push);
+    int result = hash_thread_start(&hasher);
+    Pipeline *pipeline = push_pipeline_new(push->options, push->info->cipher_pass);
     if (result == 0)
-        result = push_segment_stream(view, first, first_size, hasher, pipeline, write);
+        result = push_segment_stream(view, first, first_size, hasher, pipeline, push_sink_write, write);
     char sha1[HASH_SHA1_HEX_SIZE];
     if (result == 0)
         result = hash_thread_finish(hasher, sha1);
-    if (result == 0) {
-        char *stored = layout_wal_stored_name(push->wal_file, sha1, push->options->compress_type);
-        result = storage_write_set_name(write, stored);
-        free(stored);
-        if (result == 0)
-            result = storage_write_close(write);
-    }
+    if (result == 0)
+        result = push_write_commit(write, push->wal_file, sha1, push->options->compress_type);
     storage_write_free(write); /* removes the temp file unless committed */
     /* both hold the window until they are freed (a failed pass may leave work queued): before the view moves on */
     pipeline_free(pipeline);
@@ -277,20 +290,30 @@ push_file_sha1(Storage *storage, const char *full, char sha1[HASH_SHA1_HEX_SIZE]
 
 /* Look for the segment in its archive directory: *exists and *same (checksum equal) when stored once;
  * more than one stored copy is an error. */
+/* The stored names of a segment in its archive directory (usually none or one). */
+static int
+push_stored_names(const Repo *repo, const char *stanza, const char *archive_id, const char *wal_file, char ***names,
+                  size_t *count)
+{
+    char *directory = layout_wal_directory(wal_file);
+    char *path = mem_printf("archive/%s/%s/%s", stanza, archive_id, directory);
+    char *regex = layout_wal_stored_regex(wal_file);
+    int result = storage_list_names(repo->storage, path, regex, true, names, count);
+    free(regex);
+    free(path);
+    free(directory);
+    return result;
+}
+
 static int
 push_segment_existing(const PushSegment *push, bool *exists, bool *same)
 {
     *exists = false;
     *same = false;
-    char *directory = layout_wal_directory(push->wal_file);
-    char *path = mem_printf("archive/%s/%s/%s", push->options->stanza, push->archive_id, directory);
-    char *regex = layout_wal_stored_regex(push->wal_file);
     char **names = NULL;
     size_t count = 0;
-    int result = storage_list_names(push->repo->storage, path, regex, true, &names, &count);
-    free(regex);
-    free(path);
-    free(directory);
+    int result = push_stored_names(push->repo, push->options->stanza, push->archive_id, push->wal_file, &names,
+                                   &count);
     TRY(result);
 
     if (count > 1) {
@@ -377,10 +400,6 @@ push_other(const PushSegment *push)
     return result;
 }
 
-/* ------------------------------------------------------------------------------------------------------------------
- * The command's core
- * ------------------------------------------------------------------------------------------------------------------ */
-
 static const char *
 base_name(const char *path)
 {
@@ -388,17 +407,226 @@ base_name(const char *path)
     return slash != NULL ? slash + 1 : path;
 }
 
+/* The archive id segments go to: archive.info's current history entry ("15-1"). */
+static int
+push_archive_id(const InfoArchive *info, const char *stanza, char **archive_id)
+{
+    const InfoArchiveHistory *current = info_archive_current(info);
+    if (current == NULL)
+        return err_set(ERR_FORMAT, "archive.info of stanza '%s' has no history entry for db-id %u", stanza,
+                       info->db_id);
+    *archive_id = info_archive_id(current);
+    return 0;
+}
+
+/* ------------------------------------------------------------------------------------------------------------------
+ * Object stores: the repository's round trips while the segment is compressed
+ * ------------------------------------------------------------------------------------------------------------------ */
+
+/* Compressed bytes kept in memory until the repository's answers are in (an S3 write holds as much anyway). */
+#define PUSH_EARLY_PENDING_MAX ((size_t)32 << 20)
+
+/* push_segment_early's result when the ordinary push must decide instead: nothing was written. */
+#define PUSH_EARLY_DECLINED 1
+
+/* What a push must learn from the repository before it may store a segment: archive.info and whether the segment is
+ * stored already. On an object store these are round trips (connection, TLS, a GET, a listing) that take about as
+ * long as compressing the segment, so a thread of their own makes them meanwhile; it hands the storage back when
+ * done (storage_hand_over) and the pushing thread takes it over after the join. */
+typedef struct PushPreamble {
+    const Repo *repo;
+    const char *stanza;
+    const char *wal_file;
+    InfoArchive info;
+    char *archive_id;
+    size_t stored;         /* stored copies of the segment found */
+    int result;
+    ErrorCode error_code;  /* the thread's error record, carried over to the pushing thread */
+    char *error_message;
+    char *error_hint;
+} PushPreamble;
+
+static void *
+push_preamble_main(void *argument)
+{
+    PushPreamble *preamble = argument;
+    int result = archive_info_load(preamble->repo, preamble->stanza, &preamble->info);
+    if (result < 0)
+        archive_repo_invalid(preamble->repo);
+    if (result == 0)
+        result = push_archive_id(&preamble->info, preamble->stanza, &preamble->archive_id);
+    char **names = NULL;
+    if (result == 0)
+        result = push_stored_names(preamble->repo, preamble->stanza, preamble->archive_id, preamble->wal_file, &names,
+                                   &preamble->stored);
+    if (names != NULL)
+        storage_names_free(names, preamble->stored);
+    if (result < 0) {
+        preamble->error_code = err_code() != ERR_NONE ? err_code() : ERR_ASSERT;
+        preamble->error_message = mem_strdup(err_message());
+        preamble->error_hint = err_hint_text() != NULL ? mem_strdup(err_hint_text()) : NULL;
+    }
+    preamble->result = result;
+    storage_hand_over(preamble->repo->storage);
+    return NULL;
+}
+
+/* A segment pushed to an object store: compressed into memory while the preamble thread asks the repository, then
+ * checked exactly as the ordinary push checks it, and written. */
+typedef struct PushEarly {
+    const Repo *repo;
+    const ArchivePushOptions *options;
+    const char *wal_full;
+    PushPreamble preamble;
+    pthread_t thread;
+    bool joined;
+    uint8_t header[8192];  /* the segment's first page, for the header check (WAL_LONG_HEADER_SIZE is enough) */
+    size_t header_size;
+    Buf pending;           /* compressed bytes while `write` is not open */
+    StorageWrite *write;
+    bool declined;         /* the segment is stored already: the ordinary push decides (same or different copy) */
+} PushEarly;
+
+/* Wait for the preamble and take its error over, if any. */
+static int
+push_early_join(PushEarly *early)
+{
+    if (!early->joined) {
+        pthread_join(early->thread, NULL);
+        early->joined = true;
+    }
+    if (early->preamble.result == 0)
+        return 0;
+    err_set(early->preamble.error_code, "%s", early->preamble.error_message);
+    if (early->preamble.error_hint != NULL)
+        err_hint("%s", early->preamble.error_hint);
+    return -1;
+}
+
+/* The preamble is needed: every check of the ordinary push, in its order, then the write opens and takes the pending
+ * bytes. A segment already stored declines (-1 with `declined` set: the pass stops, nothing is written). */
+static int
+push_early_resolve(PushEarly *early)
+{
+    TRY(push_early_join(early));
+    if (early->options->pg_path != NULL)
+        TRY(push_check_pg_control(early->repo, early->options->pg_path, &early->preamble.info));
+    if (early->options->header_check)
+        TRY(push_check_header(early->header, early->header_size, early->wal_full, &early->preamble.info));
+    if (early->preamble.stored > 0) {
+        early->declined = true;
+        return err_set(ERR_ASSERT, "the segment is stored already");
+    }
+    TRY(push_write_open(early->repo, early->options->stanza, early->preamble.archive_id, early->preamble.wal_file,
+                        &early->write));
+    int result = storage_write(early->write, (const uint8_t *)early->pending.data, early->pending.size);
+    buf_free(&early->pending);
+    return result;
+}
+
+/* Where the compressed segment goes: memory until the preamble is in (or the memory allowed is full), then the
+ * write. */
+static int
+push_early_sink(void *context, const uint8_t *data, size_t size)
+{
+    PushEarly *early = context;
+    if (early->write == NULL && early->pending.size + size <= PUSH_EARLY_PENDING_MAX) {
+        buf_append(&early->pending, data, size);
+        return 0;
+    }
+    if (early->write == NULL)
+        TRY(push_early_resolve(early));
+    return storage_write(early->write, data, size);
+}
+
+/* Hash and compress the viewed segment into the early sink; its SHA-1 into `sha1`. */
+static int
+push_early_pass(PushEarly *early, PosixView *view, char sha1[HASH_SHA1_HEX_SIZE])
+{
+    const uint8_t *first = NULL;
+    size_t first_size = 0;
+    TRY(posix_view_next(view, &first, &first_size));
+    early->header_size = first_size < sizeof(early->header) ? first_size : sizeof(early->header);
+    memcpy(early->header, first, early->header_size);
+
+    HashThread *hasher = NULL;
+    int result = hash_thread_start(&hasher);
+    Pipeline *pipeline = push_pipeline_new(early->options, NULL);
+    if (result == 0)
+        result = push_segment_stream(view, first, first_size, hasher, pipeline, push_early_sink, early);
+    if (result == 0)
+        result = hash_thread_finish(hasher, sha1);
+    pipeline_free(pipeline); /* both release the window before the view moves on or closes */
+    hash_thread_free(hasher);
+    return result;
+}
+
+/* Push a segment to an object store with the repository's round trips overlapping the compression. Returns 0, -1,
+ * or PUSH_EARLY_DECLINED when the ordinary push must run instead (the segment is stored already, or no thread). */
+static int
+push_segment_early(const Repo *repo, const char *wal_full, const ArchivePushOptions *options)
+{
+    PushEarly early = {.repo = repo, .options = options, .wal_full = wal_full};
+    early.preamble = (PushPreamble){.repo = repo, .stanza = options->stanza, .wal_file = base_name(wal_full)};
+    storage_hand_over(repo->storage); /* this thread (an async worker may have used it) lends it to the preamble */
+    if (pthread_create(&early.thread, NULL, push_preamble_main, &early.preamble) != 0)
+        return PUSH_EARLY_DECLINED;
+
+    Storage *local = storage_posix_new("/", false);
+    PosixView *view = NULL;
+    char sha1[HASH_SHA1_HEX_SIZE];
+    int result = posix_view_open(local, wal_full, PUSH_WINDOW_SIZE, POSIX_VIEW_MAP, &view);
+    if (result == 0)
+        result = push_early_pass(&early, view, sha1);
+    posix_view_free(view);
+    storage_free(local);
+
+    if (result == 0 && early.write == NULL)
+        result = push_early_resolve(&early);
+    else if (result < 0 && !early.declined && early.write == NULL) {
+        /* a local failure (a missing segment): the repository's error comes first, as in the ordinary push */
+        char *message = mem_strdup(err_message());
+        ErrorCode code = err_code();
+        char *hint = err_hint_text() != NULL ? mem_strdup(err_hint_text()) : NULL;
+        if (push_early_join(&early) == 0 &&
+            (options->pg_path == NULL || push_check_pg_control(repo, options->pg_path, &early.preamble.info) == 0)) {
+            err_set(code, "%s", message);
+            if (hint != NULL)
+                err_hint("%s", hint);
+        }
+        free(message);
+        free(hint);
+    }
+    if (result == 0)
+        result = push_write_commit(early.write, early.preamble.wal_file, sha1, options->compress_type);
+    if (early.declined) {
+        err_clear();
+        result = PUSH_EARLY_DECLINED;
+    }
+
+    storage_write_free(early.write);
+    buf_free(&early.pending);
+    if (!early.joined)
+        pthread_join(early.thread, NULL);
+    info_archive_free(&early.preamble.info);
+    free(early.preamble.archive_id);
+    free(early.preamble.error_message);
+    free(early.preamble.error_hint);
+    return result;
+}
+
+/* ------------------------------------------------------------------------------------------------------------------
+ * The command's core
+ * ------------------------------------------------------------------------------------------------------------------ */
+
 static int
 push_with_info(const Repo *repo, const char *wal_full, const ArchivePushOptions *options, const InfoArchive *info)
 {
     if (options->pg_path != NULL)
         TRY(push_check_pg_control(repo, options->pg_path, info));
 
-    const InfoArchiveHistory *current = info_archive_current(info);
-    if (current == NULL)
-        return err_set(ERR_FORMAT, "archive.info of stanza '%s' has no history entry for db-id %u", options->stanza,
-                       info->db_id);
-    char *archive_id = info_archive_id(current);
+    char *archive_id = NULL;
+    TRY(push_archive_id(info, options->stanza, &archive_id));
     PushSegment push = {
         .repo = repo,
         .local = storage_posix_new("/", false),
@@ -415,12 +643,30 @@ push_with_info(const Repo *repo, const char *wal_full, const ArchivePushOptions 
     return result;
 }
 
+/* A plain repository on an object store, and a WAL segment: the early push applies (an encrypted repository needs
+ * archive.info's passphrase before the first compressed byte is encrypted). */
+static bool
+push_early_applies(const Repo *repo, const char *wal_full)
+{
+    WalFileKind kind = wal_file_kind(base_name(wal_full));
+    return repo->cipher_type == CIPHER_NONE && (repo->storage->driver->features & STORAGE_FEATURE_PATH) == 0 &&
+           (kind == WAL_FILE_SEGMENT || kind == WAL_FILE_PARTIAL);
+}
+
 int
 archive_push_file(const Repo *repo, const char *wal_path, const ArchivePushOptions *options)
 {
     char *wal_full = NULL;
     TRY(archive_wal_path_resolve(options->pg_path, wal_path, &wal_full));
     int result = stop_check(options->lock_path, options->stanza);
+    if (result == 0 && push_early_applies(repo, wal_full)) {
+        result = push_segment_early(repo, wal_full, options);
+        if (result != PUSH_EARLY_DECLINED) {
+            free(wal_full);
+            return result;
+        }
+        result = 0;
+    }
 
     InfoArchive info;
     memset(&info, 0, sizeof(info));
