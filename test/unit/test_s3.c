@@ -270,13 +270,15 @@ START_TEST(test_small_round_trip)
 END_TEST
 
 /* An S3 storage's HTTP client belongs to the first thread that sends with it: another thread's request is refused
- * (every time, with a message naming the object), and a storage of its own works in any thread. */
+ * (every time, with a message naming the object), a storage of its own works in any thread, and a storage handed
+ * over (storage_hand_over) belongs to the next thread that sends. */
 typedef struct ThreadUse {
     Storage *storage;
     int result;
     ErrorCode code;
     char message[512];
     bool exists;
+    bool hand_back; /* storage_hand_over at the end */
 } ThreadUse;
 
 static void *thread_info(void *context)
@@ -289,6 +291,8 @@ static void *thread_info(void *context)
         storage_info_clear(&info);
     use->code = err_code();
     snprintf(use->message, sizeof(use->message), "%s", use->result < 0 ? err_message() : "");
+    if (use->hand_back)
+        storage_hand_over(use->storage);
     return NULL;
 }
 
@@ -312,7 +316,25 @@ START_TEST(test_client_one_thread)
     ck_assert_msg(own.result == 0 && own.exists, "%s", own.message);
     s3_close(own.storage);
 
-    /* the owner keeps working */
+    /* handed over (storage_hand_over): the storage works in the thread that takes it and, once that thread hands it
+     * back at its end (archive-push's preamble thread), in this one again */
+    storage_hand_over(storage);
+    ThreadUse handed = {.storage = storage, .hand_back = true};
+    ck_assert_int_eq(pthread_create(&thread, NULL, thread_info, &handed), 0);
+    ck_assert_int_eq(pthread_join(thread, NULL), 0);
+    ck_assert_msg(handed.result == 0 && handed.exists, "%s", handed.message);
+    /* a thread that does not hand it back keeps it */
+    Storage *kept = s3_open("S3RVER", 0, "/pgbackrest");
+    ThreadUse keeper = {.storage = kept};
+    ck_assert_int_eq(pthread_create(&thread, NULL, thread_info, &keeper), 0);
+    ck_assert_int_eq(pthread_join(thread, NULL), 0);
+    ck_assert_msg(keeper.result == 0 && keeper.exists, "%s", keeper.message);
+    StorageInfo info;
+    ck_assert_int_eq(kept->driver->info(kept, "thread/object", false, &info), -1);
+    ck_assert_int_eq(err_code(), ERR_ASSERT);
+    err_clear();
+    s3_close(kept);
+
     ck_assert_int_eq(storage->driver->remove(storage, "thread/object", true), 0);
     s3_close(storage);
 }
