@@ -714,17 +714,8 @@ posix_view_read(PosixView *view, const uint8_t **data, size_t *size)
     if (view->buffer == NULL)
         view->buffer = mem_alloc(POSIX_VIEW_READ_MAX);
     size_t want = view->window_size < POSIX_VIEW_READ_MAX ? view->window_size : POSIX_VIEW_READ_MAX;
-    size_t got = 0;
-    while (got < want) {
-        size_t part = 0;
-        TRY(storage_read(view->read, view->buffer + got, want - got, &part));
-        if (part == 0)
-            break;
-        got += part;
-    }
     *data = view->buffer;
-    *size = got;
-    return 0;
+    return storage_read_full(view->read, view->buffer, want, size);
 }
 
 int

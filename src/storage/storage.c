@@ -122,6 +122,20 @@ storage_read(StorageRead *read, uint8_t *buffer, size_t size, size_t *got)
     return result;
 }
 
+int
+storage_read_full(StorageRead *read, uint8_t *buffer, size_t size, size_t *got)
+{
+    *got = 0;
+    while (*got < size) {
+        size_t part = 0;
+        TRY(storage_read(read, buffer + *got, size - *got, &part));
+        if (part == 0)
+            break;
+        *got += part;
+    }
+    return 0;
+}
+
 void
 storage_read_free(StorageRead *read)
 {

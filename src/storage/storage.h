@@ -180,6 +180,8 @@ void storage_names_free(char **names, size_t count);
 int storage_open_read(Storage *storage, const char *path, uint64_t offset, int64_t limit, bool ignore_missing,
                       StorageRead **read);
 int storage_read(StorageRead *read, uint8_t *buffer, size_t size, size_t *got);
+/* Read until `buffer` holds `size` bytes or the file ends: *got is short only at the end of the file. */
+int storage_read_full(StorageRead *read, uint8_t *buffer, size_t size, size_t *got);
 void storage_read_free(StorageRead *read);
 
 int storage_open_write(Storage *storage, const char *path, const StorageWriteOptions *options,

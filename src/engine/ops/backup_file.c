@@ -39,14 +39,7 @@ backup_file_reread(void *context, uint64_t offset, uint8_t *page, bool *complete
     if (read == NULL)
         return 0;
     size_t total = 0;
-    int result = 0;
-    while (total < PG_PAGE_SIZE) {
-        size_t got = 0;
-        result = storage_read(read, page + total, PG_PAGE_SIZE - total, &got);
-        if (result < 0 || got == 0)
-            break;
-        total += got;
-    }
+    int result = storage_read_full(read, page, PG_PAGE_SIZE, &total);
     storage_read_free(read);
     *complete = result == 0 && total == PG_PAGE_SIZE;
     return result;
