@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #define ERROR_MESSAGE_MAX 4096
@@ -110,6 +111,31 @@ const char *
 err_hint_text(void)
 {
     return error_record.has_hint ? error_record.hint : NULL;
+}
+
+void
+err_save(ErrorSaved *saved)
+{
+    saved->code = error_record.code != ERR_NONE ? error_record.code : ERR_ASSERT;
+    saved->message = mem_strdup(error_record.message);
+    saved->hint = error_record.has_hint ? mem_strdup(error_record.hint) : NULL;
+}
+
+int
+err_restore(const ErrorSaved *saved)
+{
+    err_set(saved->code, "%s", saved->message != NULL ? saved->message : "");
+    if (saved->hint != NULL)
+        err_hint("%s", saved->hint);
+    return -1;
+}
+
+void
+err_saved_free(ErrorSaved *saved)
+{
+    free(saved->message);
+    free(saved->hint);
+    *saved = (ErrorSaved){0};
 }
 
 void

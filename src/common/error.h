@@ -115,6 +115,23 @@ const char *err_hint_text(void);
  * printed by the process that reports it, as pgBackRest's foreground does. */
 char *err_message_full(void);
 
+/* An error record kept aside: another thread's error handed to the thread that reports it, or this thread's error
+ * kept while cleanup or other checks run. The strings are owned; a zeroed ErrorSaved holds nothing. */
+typedef struct ErrorSaved {
+    ErrorCode code;
+    char *message;
+    char *hint; /* NULL when none */
+} ErrorSaved;
+
+/* Keep the current error in *saved (ERR_ASSERT when the record is empty: a failure that set none). */
+void err_save(ErrorSaved *saved);
+
+/* Make the error kept in *saved the current one again; returns -1. */
+int err_restore(const ErrorSaved *saved);
+
+/* Release what err_save kept (a zeroed ErrorSaved is allowed). */
+void err_saved_free(ErrorSaved *saved);
+
 /* Forget the current error (after it was handled, e.g. a fallback to a .copy file). */
 void err_clear(void);
 

@@ -27,3 +27,9 @@ TESTS += test/unit/test_strlist
 test_unit_test_strlist_SOURCES = test/unit/test_strlist.c
 test_unit_test_strlist_CFLAGS = $(GAIA_UNIT_CFLAGS)
 test_unit_test_strlist_LDADD = $(GAIA_UNIT_LIBS)
+# error: the thread-local error record, kept aside and restored
+check_PROGRAMS += test/unit/test_error
+TESTS += test/unit/test_error
+test_unit_test_error_SOURCES = test/unit/test_error.c
+test_unit_test_error_CFLAGS = $(GAIA_UNIT_CFLAGS)
+test_unit_test_error_LDADD = $(GAIA_UNIT_LIBS)

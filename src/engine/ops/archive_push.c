@@ -84,16 +84,13 @@ archive_info_load(const Repo *repo, const char *stanza, InfoArchive *info)
 int
 archive_repo_invalid(const Repo *repo)
 {
-    char message[4096];
-    snprintf(message, sizeof(message), "%s", err_message());
-    char *hint = err_hint_text() != NULL ? mem_strdup(err_hint_text()) : NULL;
-    ErrorCode code = err_code();
-    err_set(ERR_REPO_INVALID, "unable to find a valid repository:\nrepo%u: [%s] %s", repo->key, err_code_name(code),
-            message);
-    if (hint != NULL) {
-        err_hint("%s", hint);
-        free(hint);
-    }
+    ErrorSaved saved;
+    err_save(&saved);
+    err_set(ERR_REPO_INVALID, "unable to find a valid repository:\nrepo%u: [%s] %s", repo->key,
+            err_code_name(saved.code), saved.message);
+    if (saved.hint != NULL)
+        err_hint("%s", saved.hint);
+    err_saved_free(&saved);
     return -1;
 }
 
@@ -441,9 +438,7 @@ typedef struct PushPreamble {
     char *archive_id;
     size_t stored;         /* stored copies of the segment found */
     int result;
-    ErrorCode error_code;  /* the thread's error record, carried over to the pushing thread */
-    char *error_message;
-    char *error_hint;
+    ErrorSaved error;      /* the thread's error record, carried over to the pushing thread */
 } PushPreamble;
 
 static void *
@@ -461,11 +456,8 @@ push_preamble_main(void *argument)
                                    &preamble->stored);
     if (names != NULL)
         storage_names_free(names, preamble->stored);
-    if (result < 0) {
-        preamble->error_code = err_code() != ERR_NONE ? err_code() : ERR_ASSERT;
-        preamble->error_message = mem_strdup(err_message());
-        preamble->error_hint = err_hint_text() != NULL ? mem_strdup(err_hint_text()) : NULL;
-    }
+    if (result < 0)
+        err_save(&preamble->error);
     preamble->result = result;
     storage_hand_over(preamble->repo->storage);
     return NULL;
@@ -495,12 +487,7 @@ push_early_join(PushEarly *early)
         pthread_join(early->thread, NULL);
         early->joined = true;
     }
-    if (early->preamble.result == 0)
-        return 0;
-    err_set(early->preamble.error_code, "%s", early->preamble.error_message);
-    if (early->preamble.error_hint != NULL)
-        err_hint("%s", early->preamble.error_hint);
-    return -1;
+    return early->preamble.result == 0 ? 0 : err_restore(&early->preamble.error);
 }
 
 /* The preamble is needed: every check of the ordinary push, in its order, then the write opens and takes the pending
@@ -583,19 +570,15 @@ push_segment_early(const Repo *repo, const char *wal_full, const ArchivePushOpti
 
     if (result == 0 && early.write == NULL)
         result = push_early_resolve(&early);
-    else if (result < 0 && !early.declined && early.write == NULL) {
-        /* a local failure (a missing segment): the repository's error comes first, as in the ordinary push */
-        char *message = mem_strdup(err_message());
-        ErrorCode code = err_code();
-        char *hint = err_hint_text() != NULL ? mem_strdup(err_hint_text()) : NULL;
+    else if (result < 0 && !early.joined) {
+        /* a local failure before the checks ran (a missing segment): the repository's error comes first, as in the
+         * ordinary push (once they ran, the first failing check's error is the one) */
+        ErrorSaved local_error;
+        err_save(&local_error);
         if (push_early_join(&early) == 0 &&
-            (options->pg_path == NULL || push_check_pg_control(repo, options->pg_path, &early.preamble.info) == 0)) {
-            err_set(code, "%s", message);
-            if (hint != NULL)
-                err_hint("%s", hint);
-        }
-        free(message);
-        free(hint);
+            (options->pg_path == NULL || push_check_pg_control(repo, options->pg_path, &early.preamble.info) == 0))
+            err_restore(&local_error);
+        err_saved_free(&local_error);
     }
     if (result == 0)
         result = push_write_commit(early.write, early.preamble.wal_file, sha1, options->compress_type);
@@ -610,8 +593,7 @@ push_segment_early(const Repo *repo, const char *wal_full, const ArchivePushOpti
         pthread_join(early.thread, NULL);
     info_archive_free(&early.preamble.info);
     free(early.preamble.archive_id);
-    free(early.preamble.error_message);
-    free(early.preamble.error_hint);
+    err_saved_free(&early.preamble.error);
     return result;
 }
 

@@ -1422,16 +1422,11 @@ backup_run(const BackupOptions *options)
     int result = backup_execute(&state);
     if (result < 0) {
         /* keep the error record across the cleanup (stopping the backup may log or fail on its own) */
-        ErrorCode code = err_code();
-        char *message = mem_strdup(err_message());
-        const char *hint_text = err_hint_text();
-        char *hint = hint_text != NULL ? mem_strdup(hint_text) : NULL;
+        ErrorSaved saved;
+        err_save(&saved);
         backup_state_free(&state);
-        err_set(code, "%s", message);
-        if (hint != NULL)
-            err_hint("%s", hint);
-        free(message);
-        free(hint);
+        err_restore(&saved);
+        err_saved_free(&saved);
         return -1;
     }
     backup_state_free(&state);
