@@ -244,28 +244,38 @@ push_write_commit(StorageWrite *write, const char *wal_file, const char *sha1, C
     return result == 0 ? storage_write_close(write) : result;
 }
 
-/* Store a segment whose first window is in view: SHA-1 on the hashing thread, compress (+ encrypt) and write under
- * a provisional name, then the final name once the digest is known. */
+/* The one pass over a segment whose first window is in view: SHA-1 on the hashing thread into `sha1`, compressed
+ * (and encrypted with `cipher_pass` when not NULL) to `sink`. */
+static int
+push_segment_pass(const ArchivePushOptions *options, const char *cipher_pass, PosixView *view, const uint8_t *first,
+                  size_t first_size, FilterSink sink, void *sink_context, char sha1[HASH_SHA1_HEX_SIZE])
+{
+    HashThread *hasher = NULL;
+    int result = hash_thread_start(&hasher);
+    Pipeline *pipeline = push_pipeline_new(options, cipher_pass);
+    if (result == 0)
+        result = push_segment_stream(view, first, first_size, hasher, pipeline, sink, sink_context);
+    if (result == 0)
+        result = hash_thread_finish(hasher, sha1);
+    /* both hold the window until they are freed (a failed pass may leave work queued): before the view moves on */
+    pipeline_free(pipeline);
+    hash_thread_free(hasher);
+    return result;
+}
+
+/* Store a segment whose first window is in view: written under a provisional name, then under the final name once
+ * the digest is known. */
 static int
 push_segment_store(const PushSegment *push, PosixView *view, const uint8_t *first, size_t first_size)
 {
     StorageWrite *write = NULL;
     TRY(push_write_open(push->repo, push->options->stanza, push->archive_id, push->wal_file, &write));
-
-    HashThread *hasher = NULL;
-    int result = hash_thread_start(&hasher);
-    Pipeline *pipeline = push_pipeline_new(push->options, push->info->cipher_pass);
-    if (result == 0)
-        result = push_segment_stream(view, first, first_size, hasher, pipeline, push_sink_write, write);
     char sha1[HASH_SHA1_HEX_SIZE];
-    if (result == 0)
-        result = hash_thread_finish(hasher, sha1);
+    int result = push_segment_pass(push->options, push->info->cipher_pass, view, first, first_size, push_sink_write,
+                                   write, sha1);
     if (result == 0)
         result = push_write_commit(write, push->wal_file, sha1, push->options->compress_type);
     storage_write_free(write); /* removes the temp file unless committed */
-    /* both hold the window until they are freed (a failed pass may leave work queued): before the view moves on */
-    pipeline_free(pipeline);
-    hash_thread_free(hasher);
     return result;
 }
 
@@ -526,7 +536,8 @@ push_early_sink(void *context, const uint8_t *data, size_t size)
     return storage_write(early->write, data, size);
 }
 
-/* Hash and compress the viewed segment into the early sink; its SHA-1 into `sha1`. */
+/* Hash and compress the viewed segment into the early sink (its first page kept for the header check); its SHA-1
+ * into `sha1`. */
 static int
 push_early_pass(PushEarly *early, PosixView *view, char sha1[HASH_SHA1_HEX_SIZE])
 {
@@ -535,17 +546,7 @@ push_early_pass(PushEarly *early, PosixView *view, char sha1[HASH_SHA1_HEX_SIZE]
     TRY(posix_view_next(view, &first, &first_size));
     early->header_size = first_size < sizeof(early->header) ? first_size : sizeof(early->header);
     memcpy(early->header, first, early->header_size);
-
-    HashThread *hasher = NULL;
-    int result = hash_thread_start(&hasher);
-    Pipeline *pipeline = push_pipeline_new(early->options, NULL);
-    if (result == 0)
-        result = push_segment_stream(view, first, first_size, hasher, pipeline, push_early_sink, early);
-    if (result == 0)
-        result = hash_thread_finish(hasher, sha1);
-    pipeline_free(pipeline); /* both release the window before the view moves on or closes */
-    hash_thread_free(hasher);
-    return result;
+    return push_segment_pass(early->options, NULL, view, first, first_size, push_early_sink, early, sha1);
 }
 
 /* Push a segment to an object store with the repository's round trips overlapping the compression. Returns 0, -1,
