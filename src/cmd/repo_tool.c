@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "common/mem.h"
 #include "config/config.h"
+#include "engine/ops/archive_push.h"
 #include "engine/repo/info_archive.h"
 #include "engine/repo/info_backup.h"
 #include "engine/repo/manifest.h"
@@ -79,14 +80,12 @@ is_info_file(const char *name, const char *info)
 static int
 archive_info_pass(const Repo *repo, const char *stanza, char **pass)
 {
-    char *info_path = mem_printf("archive/%s/%s", stanza, INFO_ARCHIVE_FILE);
     InfoArchive info;
     memset(&info, 0, sizeof(info));
-    int result = info_archive_load(repo->storage, info_path, repo->cipher_type, repo->cipher_pass, &info);
+    int result = archive_info_load(repo, stanza, &info);
     if (result == 0 && info.cipher_pass != NULL)
         *pass = mem_strdup(info.cipher_pass);
     info_archive_free(&info);
-    free(info_path);
     return result;
 }
 
