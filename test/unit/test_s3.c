@@ -440,10 +440,12 @@ START_TEST(test_write_hold)
 }
 END_TEST
 
-/* The digests headers of the last PUT written (its content-md5 and x-amz-content-sha256 values). */
+/* The digest headers (content-md5, x-amz-content-sha256) of every PUT written, in order. */
+#define DIGEST_LOG_MAX 16
 typedef struct DigestLog {
-    char md5[64];
-    char sha256[80];
+    size_t count;
+    char md5[DIGEST_LOG_MAX][64];
+    char sha256[DIGEST_LOG_MAX][80];
 } DigestLog;
 
 static void header_value(const char *headers, size_t size, const char *name, char *value, size_t value_size)
@@ -469,29 +471,16 @@ static void header_value(const char *headers, size_t size, const char *name, cha
 static void trace_digests(void *context, const char *headers, size_t size)
 {
     DigestLog *log = context;
-    if (size >= 4 && strncmp(headers, "PUT ", 4) == 0) {
-        header_value(headers, size, "content-md5", log->md5, sizeof(log->md5));
-        header_value(headers, size, "x-amz-content-sha256", log->sha256, sizeof(log->sha256));
+    if (size >= 4 && strncmp(headers, "PUT ", 4) == 0 && log->count < DIGEST_LOG_MAX) {
+        header_value(headers, size, "content-md5", log->md5[log->count], sizeof(log->md5[0]));
+        header_value(headers, size, "x-amz-content-sha256", log->sha256[log->count], sizeof(log->sha256[0]));
+        log->count++;
     }
 }
 
-/* A held object written in many pieces goes up with the MD5 and SHA-256 of its bytes, taken as they arrived: the
- * headers equal the digests of the whole body computed here (s3rver does not check them; R2 and AWS do). */
-START_TEST(test_write_hold_digests)
+/* PUT number `index` of the log carried the digests of data[0..size). */
+static void assert_digests(const DigestLog *log, size_t index, const uint8_t *data, size_t size)
 {
-    Storage *storage = s3_open("S3RVER", 64 * 1024, "/");
-    DigestLog log = {{0}};
-    storage_s3_trace_headers(storage, trace_digests, &log);
-    StorageWriteOptions options = storage_write_options_default();
-    options.hold_chunks = 4;
-    size_t size = 150 * 1024 + 77;
-    uint8_t *data = pattern(size);
-    StorageWrite *write = NULL;
-    ck_assert_int_eq(storage_open_write(storage, "archive/demo/digests", &options, &write), 0);
-    write_pieces(write, data, size, 3001);
-    ck_assert_msg(storage_write_close(write) == 0, "%s", err_message());
-    storage_write_free(write);
-
     char sha256[SIGV4_SHA256_HEX_SIZE];
     sigv4_sha256_hex(data, size, sha256);
     uint8_t md5_bytes[16];
@@ -499,13 +488,62 @@ START_TEST(test_write_hold_digests)
     EVP_Digest(data, size, md5_bytes, &md5_length, EVP_md5(), NULL);
     char md5[32];
     EVP_EncodeBlock((unsigned char *)md5, md5_bytes, 16);
-    ck_assert_str_eq(log.sha256, sha256);
-    ck_assert_str_eq(log.md5, md5);
+    ck_assert_uint_lt(index, log->count);
+    ck_assert_str_eq(log->sha256[index], sha256);
+    ck_assert_str_eq(log->md5[index], md5);
+}
+
+/* Write `size` bytes of a pattern in pieces of 3001 bytes, close, and read the object back whole. */
+static uint8_t *write_digested(Storage *storage, const char *path, const StorageWriteOptions *options, size_t size)
+{
+    uint8_t *data = pattern(size);
+    StorageWrite *write = NULL;
+    ck_assert_int_eq(storage_open_write(storage, path, options, &write), 0);
+    write_pieces(write, data, size, 3001);
+    ck_assert_msg(storage_write_close(write) == 0, "%s", err_message());
+    storage_write_free(write);
     size_t got_size;
-    uint8_t *got = get(storage, "archive/demo/digests", 0, -1, &got_size);
+    uint8_t *got = get(storage, path, 0, -1, &got_size);
     ck_assert_uint_eq(got_size, size);
     ck_assert_mem_eq(got, data, size);
     free(got);
+    return data;
+}
+
+/* Bodies written in many pieces go up with the MD5 and SHA-256 of their bytes, taken as they arrived: a held object's
+ * single PUT, each part of a multipart upload (equal chunks and the last one), the parts of a hold that outgrew
+ * itself and those after them; the headers equal the digests computed here (s3rver does not check them; R2 and AWS do). */
+START_TEST(test_write_hold_digests)
+{
+    const size_t chunk = 64 * 1024;
+    Storage *storage = s3_open("S3RVER", chunk, "/");
+    DigestLog log = {0};
+    storage_s3_trace_headers(storage, trace_digests, &log);
+    StorageWriteOptions options = storage_write_options_default();
+    options.hold_chunks = 4;
+    size_t size = 150 * 1024 + 77;
+    uint8_t *data = write_digested(storage, "archive/demo/digests", &options, size);
+    ck_assert_uint_eq(log.count, 1);
+    assert_digests(&log, 0, data, size);
+    free(data);
+
+    /* no hold: a part per chunk, the digests of each taken as it filled */
+    memset(&log, 0, sizeof(log));
+    size = 3 * chunk + 1000;
+    data = write_digested(storage, "archive/demo/parts", NULL, size);
+    ck_assert_uint_eq(log.count, 4);
+    for (size_t part = 0; part < 4; part++)
+        assert_digests(&log, part, data + part * chunk, part < 3 ? chunk : 1000);
+    free(data);
+
+    /* a hold outgrown: its chunks go up as parts with digests computed for each, the parts after it digested as they
+     * fill */
+    memset(&log, 0, sizeof(log));
+    size = 6 * chunk + 5000;
+    data = write_digested(storage, "archive/demo/outgrown", &options, size);
+    ck_assert_uint_eq(log.count, 7);
+    for (size_t part = 0; part < 7; part++)
+        assert_digests(&log, part, data + part * chunk, part < 6 ? chunk : 5000);
     free(data);
     s3_close(storage);
 }

@@ -494,7 +494,7 @@ typedef struct S3Write {
     S3State *s3;
     size_t hold;      /* bytes kept before the upload turns multipart (hold_chunks x chunk_size, at least a chunk) */
     Buf chunk;        /* the part being filled (at most chunk_size bytes; up to `hold` before the first part) */
-    S3BodyDigest digest; /* of `chunk` from its first byte, while it may still go up as one PUT */
+    S3BodyDigest digest; /* of `chunk` from its first byte (the body of the next PUT or part) */
     char *upload_id;  /* multipart upload in progress, NULL for a single PUT */
     char *upload_key; /* the key the multipart upload was created under (fixed by S3 at creation) */
     char **etags;     /* ETag of each uploaded part */
@@ -537,8 +537,10 @@ static int s3_multipart_begin(S3Write *state, const char *key)
 }
 
 /* Upload `size` bytes as the next part; the caller keeps them until the ETag is back. The first part creates the
- * upload under `key`; later parts go to the key it was created under. */
-static int s3_multipart_send(S3Write *state, const char *key, const uint8_t *data, size_t size)
+ * upload under `key`; later parts go to the key it was created under. `payload_hash` and `content_md5`: the part's
+ * digests when already taken (NULL: computed for the request). */
+static int s3_multipart_send(S3Write *state, const char *key, const uint8_t *data, size_t size,
+                             const char *payload_hash, const char *content_md5)
 {
     if (state->upload_id == NULL)
         TRY(s3_multipart_begin(state, key));
@@ -546,7 +548,8 @@ static int s3_multipart_send(S3Write *state, const char *key, const uint8_t *dat
     char number[24];
     snprintf(number, sizeof(number), "%zu", state->part_count + 1);
     SigV4Query query[] = {{"partNumber", number}, {"uploadId", state->upload_id}};
-    S3Request request = {.verb = "PUT", .key = key, .query = query, .query_count = 2, .body = data, .body_size = size};
+    S3Request request = {.verb = "PUT", .key = key, .query = query, .query_count = 2, .body = data, .body_size = size,
+                         .payload_hash = payload_hash, .content_md5 = content_md5};
     HttpResponse response;
     int result = s3_send(state->s3, &request, &response, NULL);
     if (result == 0 && !status_ok(&response))
@@ -563,27 +566,40 @@ static int s3_multipart_send(S3Write *state, const char *key, const uint8_t *dat
     return result;
 }
 
-/* Upload the current chunk as the next part (kept until its ETag is back). */
+/* Upload the current chunk, the last part, with the digests taken as it filled (kept until its ETag is back). */
 static int s3_multipart_part(S3Write *state, const char *key)
 {
-    TRY(s3_multipart_send(state, key, state->chunk.data, state->chunk.size));
+    char payload_hash[SIGV4_SHA256_HEX_SIZE], md5[32];
+    bool digested = body_digest_final(&state->digest, payload_hash, md5);
+    TRY(s3_multipart_send(state, key, state->chunk.data, state->chunk.size, digested ? payload_hash : NULL,
+                          digested ? md5 : NULL));
     buf_clear(&state->chunk);
     return 0;
 }
 
 /* The buffer is full and more data follows: upload it as parts of chunk_size from the front (all equal, as R2
- * requires; several when a hold outgrew itself) and keep the rest, less than a chunk, as the start of the next part. */
+ * requires; several when a hold outgrew itself) and keep the rest, less than a chunk, as the start of the next part.
+ * A buffer of exactly one chunk (every part after the first) goes up with the digests taken as it filled; the parts
+ * of an outgrown hold have theirs computed, and the digests start again over what is kept. */
 static int s3_multipart_full_parts(S3Write *state, const char *key)
 {
-    body_digest_stop(&state->digest); /* parts have digests of their own */
     size_t chunk_size = state->s3->chunk_size;
+    char payload_hash[SIGV4_SHA256_HEX_SIZE], md5[32];
+    bool digested = false;
+    if (state->chunk.size == chunk_size)
+        digested = body_digest_final(&state->digest, payload_hash, md5);
+    else
+        body_digest_stop(&state->digest);
     size_t sent = 0;
     while (state->chunk.size - sent >= chunk_size) {
-        TRY(s3_multipart_send(state, key, state->chunk.data + sent, chunk_size));
+        TRY(s3_multipart_send(state, key, state->chunk.data + sent, chunk_size, digested ? payload_hash : NULL,
+                              digested ? md5 : NULL));
         sent += chunk_size;
     }
     memmove(state->chunk.data, state->chunk.data + sent, state->chunk.size - sent);
     state->chunk.size -= sent;
+    body_digest_start(&state->digest);
+    body_digest_update(&state->digest, state->chunk.data, state->chunk.size);
     return 0;
 }
 
