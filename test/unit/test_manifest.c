@@ -260,6 +260,51 @@ START_TEST(test_errors)
 }
 END_TEST
 
+/* A [target:file:default] section holding none of group, mode and user (found by test/fuzz/fuzz_info): it would
+ * render as no section at all, so it is taken as missing and the manifest is refused, not accepted and later
+ * rewritten into one that no longer loads. */
+START_TEST(test_default_section_without_known_keys)
+{
+    Buf text = BUF_INIT;
+    read_example("plain/20261124-103049F.backup.manifest", &text);
+    InfoFile file = INFO_FILE_INIT;
+    ck_assert_int_eq(info_file_parse((const char *)text.data, text.size, &file), 0);
+    InfoSection *section = (InfoSection *)info_file_section(&file, "target:file:default");
+    ck_assert_ptr_nonnull(section);
+    ck_assert_uint_eq(section->count, 3); /* group, mode, user */
+    for (size_t index = 0; index < section->count; index++) {
+        free(section->entries[index].key);
+        free(section->entries[index].value);
+    }
+    section->count = 0;
+    info_file_set(&file, "target:file:default", "owner", "\"postgres\"");
+    Buf changed = BUF_INIT;
+    info_file_render(&file, &changed);
+    info_file_free(&file);
+
+    Manifest manifest;
+    ck_assert_int_eq(manifest_parse((const char *)changed.data, changed.size, &manifest), -1);
+    ck_assert_int_eq(err_code(), ERR_FORMAT);
+    ck_assert_str_eq(err_message(), "sections [target:file:default] and [target:path:default] are required");
+
+    /* with one known key back, the manifest loads, renders, and the rendering loads again */
+    buf_clear(&changed);
+    ck_assert_int_eq(info_file_parse((const char *)text.data, text.size, &file), 0);
+    info_file_set(&file, "target:file:default", "owner", "\"postgres\"");
+    info_file_render(&file, &changed);
+    info_file_free(&file);
+    ck_assert_msg(manifest_parse((const char *)changed.data, changed.size, &manifest) == 0, "%s", err_message());
+    Buf rendered = BUF_INIT;
+    manifest_render(&manifest, &rendered);
+    manifest_free(&manifest);
+    ck_assert_msg(manifest_parse((const char *)rendered.data, rendered.size, &manifest) == 0, "%s", err_message());
+    manifest_free(&manifest);
+    buf_free(&rendered);
+    buf_free(&changed);
+    buf_free(&text);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -271,6 +316,7 @@ main(void)
     tcase_add_test(tc, test_fields_bundle_block);
     tcase_add_test(tc, test_build_and_newer_keys);
     tcase_add_test(tc, test_errors);
+    tcase_add_test(tc, test_default_section_without_known_keys);
     suite_add_tcase(suite, tc);
     SRunner *runner = srunner_create(suite);
     srunner_run_all(runner, CK_NORMAL);

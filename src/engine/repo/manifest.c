@@ -327,6 +327,10 @@ parse_link(Manifest *manifest, const char *key, const JsonValue *value)
 static int
 parse_default(Manifest *manifest, ManifestDefaults *defaults, const char *key, const JsonValue *value)
 {
+    /* other keys are ignored and do not make the section present: a section without group, mode or user renders
+     * as no section at all, and a manifest must read back as it was written */
+    if (strcmp(key, "group") != 0 && strcmp(key, "user") != 0 && strcmp(key, "mode") != 0)
+        return 0;
     if (!defaults->present) {
         defaults->present = true;
         defaults->mode = MANIFEST_MODE_DEFAULT;
