@@ -160,6 +160,26 @@ s3_faults
 tool "$C/s3.conf" ls f
 assert_eq "nothing left under the deleted path" "" "$(cat "$W/tool.out")"
 
+# A DeleteResult that reports one object as not deleted: that key alone is deleted again. One whose error names no
+# key: every key of the batch is deleted again. Either way nothing is left.
+for action in keyed keyless; do
+    s3_faults
+    for name in one two three; do
+        put_ok "put under a path to delete ($action)" "f$action/$name" "$W/small"
+        rm -f "$W/want/f${action}_$name"
+    done
+    s3_log_mark
+    s3_faults "$action:1:POST:delete="
+    rc=0; tool "$C/s3.conf" rmdir "f$action" || rc=$?
+    assert_status "batch delete with a $action error: done" 0 $rc
+    assert_eq "the proxy kept one object back ($action)" 1 "$(faults_applied "$action")"
+    assert_eq "single deletes after the $action error" "$([ $action = keyed ] && echo 1 || echo 3)" \
+        "$(s3_log_since | python3 -c 'import json,sys; print(sum(1 for r in map(json.loads, sys.stdin) if r["method"] == "DELETE"))')"
+    s3_faults
+    tool "$C/s3.conf" ls "f$action"
+    assert_eq "nothing left under the deleted path ($action)" "" "$(cat "$W/tool.out")"
+done
+
 # --- wrong secret ---------------------------------------------------------------------------------------------------
 s3_log_mark
 rc=0; tool "$C/wrong.conf" put g/secret "$W/small" || rc=$?

@@ -31,6 +31,10 @@ What it adds to s3rver:
         stall    wait ARG seconds (default 5), then forward the request as usual
         truncate forward, then send the status, headers and half the body, and reset the connection
         forbid   answer 403 AccessDenied (not retryable)
+        keyed    (a DeleteObjects POST) forward it without its first <Object>, and add an <Error> naming that
+                 object's key to the DeleteResult: that object is still there and the answer says so
+        keyless  the same, but the added <Error> names no key (a malformed answer: the client cannot tell which
+                 object is left)
   * A log, one JSON object per line for every request: n, method, path, query, host, header names (lower case,
     in the order received), content_length, md5 (true when Content-MD5 was sent), sig ("ok", "mismatch",
     "unsigned", ... or "off"), region, fault (the action applied or null), status (the answer, null after a
@@ -184,7 +188,7 @@ class Fault:
             raise ValueError("fault spec needs ACTION:COUNT:METHOD:PATH_REGEX[:ARG]: %r" % spec)
         self.action, count, self.method, pattern = parts[:4]
         self.arg = parts[4] if len(parts) > 4 else None
-        if self.action not in ("500", "503", "429", "reset", "stall", "truncate", "forbid"):
+        if self.action not in ("500", "503", "429", "reset", "stall", "truncate", "forbid", "keyed", "keyless"):
             raise ValueError("unknown fault action %r" % self.action)
         self.remaining = None if count == "*" else int(count)
         self.pattern = re.compile(pattern)
@@ -368,18 +372,30 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.upstream = None
         super().finish()
 
-    def _forward(self, body, raw_path, raw_query, truncate):
+    def _forward(self, body, raw_path, raw_query, truncate, delete_fault=None):
         target = self._upstream_target(raw_path) + ("?" + raw_query if raw_query else "")
+        kept_key = None
+        if delete_fault is not None:  # keyed / keyless: the first object of a DeleteObjects body stays
+            match = re.search(rb"<Object>\s*<Key>([^<]*)</Key>.*?</Object>", body, re.S)
+            if match is not None:
+                kept_key = match.group(1)
+                body = body[: match.start()] + body[match.end():]
         headers = {}
         for name, value in self.headers.items():
             if name.lower() in HOP_BY_HOP or name.lower() in ("host", "content-length"):
                 continue
+            if name.lower() == "content-md5" and kept_key is not None:
+                value = base64.b64encode(hashlib.md5(body).digest()).decode()
             headers[name] = value
         headers["Host"] = "localhost"
         headers["Content-Length"] = str(len(body))
         connection, response = self._upstream_request(self.command, target, body, headers)
         data = response.read()
         status = response.status
+        if kept_key is not None and status == 200:
+            key = b"<Key>" + kept_key + b"</Key>" if delete_fault == "keyed" else b""
+            data = data.replace(b"</DeleteResult>", b"<Error>" + key + b"<Code>InternalError</Code><Message>"
+                                b"injected by s3proxy</Message></Error></DeleteResult>")
         self.send_response(status)
         for name, value in response.getheaders():
             if name.lower() in HOP_BY_HOP or name.lower() == "content-length":
@@ -461,7 +477,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     return
             self.upstream_code = None
             record["status"] = self._forward(body, raw_path, raw_query,
-                                             fault is not None and fault.action == "truncate")
+                                             fault is not None and fault.action == "truncate",
+                                             fault.action if fault is not None and fault.action in ("keyed",
+                                                                                                    "keyless") else None)
             if self.upstream_code is not None:
                 record["code"] = self.upstream_code
         except (ConnectionError, ssl.SSLError, socket.timeout, OSError) as error:

@@ -825,7 +825,17 @@ typedef struct DeleteBatch {
     size_t count;
 } DeleteBatch;
 
-/* Send one multi-object delete; keys the server reports as failed are retried one by one. */
+/* Whether one of a DeleteResult's errors names no key: the server said a delete failed without saying which. */
+static bool delete_errors_keyless(const S3DeleteError *errors, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        if (errors[i].key == NULL)
+            return true;
+    return false;
+}
+
+/* Send one multi-object delete; keys the server reports as failed are retried one by one, and every key of the
+ * batch when an error names none (deleting a key that is gone already succeeds). */
 static int delete_batch_flush(DeleteBatch *batch)
 {
     if (batch->count == 0)
@@ -842,9 +852,15 @@ static int delete_batch_flush(DeleteBatch *batch)
     size_t error_count = 0;
     if (result == 0)
         result = s3_xml_delete_result_parse((const char *)response.body.data, response.body.size, &errors, &error_count);
-    for (size_t i = 0; result == 0 && i < error_count; i++)
-        if (errors[i].key != NULL)
+    if (result == 0 && delete_errors_keyless(errors, error_count)) {
+        LOG_DETAIL("the batch delete starting with '%s' reported a failure without naming its object: deleting "
+                   "each of its %zu objects again", batch->keys[0], batch->count);
+        for (size_t i = 0; result == 0 && i < batch->count; i++)
+            result = s3_delete_key(batch->s3, batch->keys[i]);
+    } else {
+        for (size_t i = 0; result == 0 && i < error_count; i++)
             result = s3_delete_key(batch->s3, errors[i].key);
+    }
     s3_delete_errors_free(errors, error_count);
     http_response_clear(&response);
     buf_free(&body);

@@ -37,7 +37,7 @@ int s3_xml_upload_id_parse(const char *data, size_t size, char **upload_id);
 
 /* One <Error> of a DeleteResult. */
 typedef struct S3DeleteError {
-    char *key;
+    char *key;     /* NULL when the server named no key */
     char *code;
     char *message;
 } S3DeleteError;
