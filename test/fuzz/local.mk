@@ -39,6 +39,12 @@ test_fuzz_fuzz_conf_SOURCES = test/fuzz/fuzz_conf.c $(FUZZ_REPLAY_SOURCES)
 test_fuzz_fuzz_conf_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS_DIR='"$(abs_top_srcdir)/test/fuzz/corpus/fuzz_conf"'
 test_fuzz_fuzz_conf_LDADD = libgaiarest.a $(GAIA_LIBS)
 
+check_PROGRAMS += test/fuzz/fuzz_page
+TESTS += test/fuzz/fuzz_page
+test_fuzz_fuzz_page_SOURCES = test/fuzz/fuzz_page.c $(FUZZ_REPLAY_SOURCES)
+test_fuzz_fuzz_page_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS_DIR='"$(abs_top_srcdir)/test/fuzz/corpus/fuzz_page"'
+test_fuzz_fuzz_page_LDADD = libgaiarest.a $(GAIA_LIBS)
+
 # The libraries a target links (for scripts/fuzz.sh, which links them with clang's libFuzzer).
 .PHONY: fuzz-print-libs
 fuzz-print-libs:

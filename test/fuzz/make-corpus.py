@@ -112,6 +112,27 @@ for index, name in enumerate([b"000000010000000000000001", b"0000000A000000FF000
 for index, lsn in enumerate([b"0/3000028", b"FFFFFFFF/FFFFFFFF", b"1A/B"]):
     seed("fuzz_pg", "lsn-%d" % index, b"\x03" + lsn)
 
+# fuzz_page: control byte (bits 0-1 re-read mode, 2-3 segment), seal mask, piece byte, then the file
+def data_page(fill):
+    header = bytearray(24)
+    header[0:8] = (0x1000028).to_bytes(8, "little")       # pd_lsn
+    header[12:14] = (28).to_bytes(2, "little")            # pd_lower
+    header[14:16] = (8000).to_bytes(2, "little")          # pd_upper
+    header[16:18] = (8192).to_bytes(2, "little")          # pd_special
+    header[18:20] = (8192 | 4).to_bytes(2, "little")      # pd_pagesize_version
+    body = bytes([fill]) * (8192 - 24 - 192) + bytes(range(192))
+    return bytes(header) + body
+
+
+zero_page = bytes(8192)
+seed("fuzz_page", "valid-pages", bytes([0, 0xff, 0]) + data_page(1) + data_page(2) + zero_page)
+seed("fuzz_page", "bad-pages-reread-same", bytes([1 | 1 << 2, 0b101, 37]) + data_page(3) * 4)
+seed("fuzz_page", "bad-pages-reread-changed", bytes([2, 0, 1]) + data_page(4) * 2)
+seed("fuzz_page", "bad-pages-reread-short", bytes([3 | 3 << 2, 0b10, 0]) + data_page(5) * 3)
+seed("fuzz_page", "misaligned-large-tail", bytes([0, 1, 0]) + data_page(6) + bytes(600))
+seed("fuzz_page", "misaligned-small-tail", bytes([1, 1, 9]) + data_page(7) + bytes(100))
+seed("fuzz_page", "zero-page-with-a-byte", bytes([0, 0, 0]) + bytes(8191) + b"\x01")
+
 # fuzz_conf
 seed("fuzz_conf", "gaia", b"""# the Gaia validator's configuration
 [global]
