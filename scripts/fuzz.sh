@@ -10,7 +10,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 seconds=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(info json xml filter pg page conf)
+[ ${#targets[@]} -gt 0 ] || targets=(info json xml sigv4 filter pg page conf)
 command -v clang >/dev/null || { echo "fuzz: clang not found (apt-get install clang libclang-rt-14-dev)" >&2; exit 2; }
 
 build="$top/build-fuzz"

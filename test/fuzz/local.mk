@@ -45,6 +45,12 @@ test_fuzz_fuzz_page_SOURCES = test/fuzz/fuzz_page.c $(FUZZ_REPLAY_SOURCES)
 test_fuzz_fuzz_page_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS_DIR='"$(abs_top_srcdir)/test/fuzz/corpus/fuzz_page"'
 test_fuzz_fuzz_page_LDADD = libgaiarest.a $(GAIA_LIBS)
 
+check_PROGRAMS += test/fuzz/fuzz_sigv4
+TESTS += test/fuzz/fuzz_sigv4
+test_fuzz_fuzz_sigv4_SOURCES = test/fuzz/fuzz_sigv4.c $(FUZZ_REPLAY_SOURCES)
+test_fuzz_fuzz_sigv4_CPPFLAGS = $(AM_CPPFLAGS) -DFUZZ_CORPUS_DIR='"$(abs_top_srcdir)/test/fuzz/corpus/fuzz_sigv4"'
+test_fuzz_fuzz_sigv4_LDADD = libgaiarest.a $(GAIA_LIBS)
+
 # The libraries a target links (for scripts/fuzz.sh, which links them with clang's libFuzzer).
 .PHONY: fuzz-print-libs
 fuzz-print-libs:

@@ -133,6 +133,13 @@ seed("fuzz_page", "misaligned-large-tail", bytes([0, 1, 0]) + data_page(6) + byt
 seed("fuzz_page", "misaligned-small-tail", bytes([1, 1, 9]) + data_page(7) + bytes(100))
 seed("fuzz_page", "zero-page-with-a-byte", bytes([0, 0, 0]) + bytes(8191) + b"\x01")
 
+# fuzz_sigv4: control byte (bit 0 keep '/'), then NUL-separated key, query names/values, header values
+seed("fuzz_sigv4", "key-and-query", b"\x01archive/gaia/15-1/0000000100000000/000000010000000000000001-"
+     b"c7775479cbd63df775c4dff9332b072cfafb0f04.lz4\x00list-type\x002\x00prefix\x00backup/gaia/\x00"
+     b"continuation-token\x001ueGcxLPRx1Tr/XYExHnhbYLgveDs2J/wm36Hy4vbOwM=")
+seed("fuzz_sigv4", "odd-bytes", b"\x00pg_data/base/1/t\xc3\xa9st file+%=&?#\x7f\xff\x00delete\x00\x00"
+     b"uploadId\x00a b+c\x00")
+
 # fuzz_conf
 seed("fuzz_conf", "gaia", b"""# the Gaia validator's configuration
 [global]
