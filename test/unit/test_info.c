@@ -495,6 +495,55 @@ START_TEST(test_storage_encrypted)
 }
 END_TEST
 
+/* backup.info labels become directory names (expire removes them, restore reads them): a label, prior or reference
+ * that is not a backup label is refused. */
+START_TEST(test_backup_info_labels_refused)
+{
+    Buf text = BUF_INIT;
+    read_example("plain/backup.info", &text);
+    const char *cases[][3] = {
+        /* key to add, text to replace in the copied full backup's value, replacement */
+        {"../../escape", NULL, NULL},
+        {"20261124-102933F_20261124-102999D", "\"backup-type\":\"full\"",
+         "\"backup-prior\":\"../x\",\"backup-type\":\"diff\""},
+        {"20261124-102933F_20261124-102998I", "\"backup-type\":\"full\"",
+         "\"backup-reference\":[\"20261124-102933F\",\"/tmp\"],\"backup-type\":\"incr\""},
+    };
+    const char *bad[] = {"../../escape", "../x", "/tmp"};
+    for (size_t index = 0; index < sizeof(cases) / sizeof(cases[0]); index++) {
+        InfoFile file = INFO_FILE_INIT;
+        ck_assert_int_eq(info_file_parse((const char *)text.data, text.size, &file), 0);
+        const char *full = info_file_get(&file, "backup:current", "20261124-102933F");
+        ck_assert_ptr_nonnull(full);
+        Buf value = BUF_INIT;
+        buf_append_str(&value, full);
+        if (cases[index][1] != NULL) {
+            const char *at = strstr(buf_str(&value), cases[index][1]);
+            ck_assert_ptr_nonnull(at);
+            Buf edited = BUF_INIT;
+            buf_append(&edited, value.data, (size_t)(at - buf_str(&value)));
+            buf_append_str(&edited, cases[index][2]);
+            buf_append_str(&edited, at + strlen(cases[index][1]));
+            buf_free(&value);
+            value = edited;
+        }
+        info_file_set(&file, "backup:current", cases[index][0], buf_str(&value));
+        Buf changed = BUF_INIT;
+        info_file_render(&file, &changed);
+        info_file_free(&file);
+        InfoBackup info;
+        ck_assert_int_eq(info_backup_parse((const char *)changed.data, changed.size, &info), -1);
+        ck_assert_int_eq(err_code(), ERR_FORMAT);
+        char expected[128];
+        snprintf(expected, sizeof(expected), "'%s' is not a backup label", bad[index]);
+        ck_assert_msg(strstr(err_message(), expected) != NULL, "%s", err_message());
+        buf_free(&changed);
+        buf_free(&value);
+    }
+    buf_free(&text);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -506,6 +555,7 @@ main(void)
     tcase_add_test(tc, test_container_rules);
     tcase_add_test(tc, test_archive_info);
     tcase_add_test(tc, test_backup_info);
+    tcase_add_test(tc, test_backup_info_labels_refused);
     tcase_add_test(tc, test_storage_plain_fallback);
     tcase_add_test(tc, test_storage_encrypted);
     suite_add_tcase(suite, tc);

@@ -305,6 +305,70 @@ START_TEST(test_default_section_without_known_keys)
 }
 END_TEST
 
+/* Parse the example manifest with one entry set (an InfoFile edit, re-rendered with a good checksum); the result. */
+static int
+parse_with_entry(const char *section, const char *key, const char *value)
+{
+    Buf text = BUF_INIT, changed = BUF_INIT;
+    read_example("plain/20261124-103049F.backup.manifest", &text);
+    InfoFile file = INFO_FILE_INIT;
+    ck_assert_int_eq(info_file_parse((const char *)text.data, text.size, &file), 0);
+    info_file_set(&file, section, key, value);
+    info_file_render(&file, &changed);
+    info_file_free(&file);
+    Manifest manifest;
+    int result = manifest_parse((const char *)changed.data, changed.size, &manifest);
+    if (result == 0)
+        manifest_free(&manifest);
+    buf_free(&changed);
+    buf_free(&text);
+    return result;
+}
+
+/* Names become paths under pg1-path and the backup's directory, labels directory names: a manifest whose names
+ * leave the targets ("..", ".", empty components, another root) or whose labels are not labels is refused, naming
+ * the entry, before restore writes or reads anything. */
+START_TEST(test_names_and_labels_refused)
+{
+    const char *bad_names[] = {"pg_data/../../etc/cron.d/x", "pg_data/base/..", "pg_data/./x", "pg_data//x",
+                               "pg_data/x/", "pg_tblspc/16384/../../x", "etc/passwd", "/pg_data/x", "", "..",
+                               "pg_data_other/x"};
+    for (size_t index = 0; index < sizeof(bad_names) / sizeof(bad_names[0]); index++) {
+        ck_assert_msg(parse_with_entry("target:file", bad_names[index], "{\"size\":0,\"timestamp\":1}") == -1,
+                      "accepted '%s'", bad_names[index]);
+        ck_assert_int_eq(err_code(), ERR_FORMAT);
+        char expected[256];
+        snprintf(expected, sizeof(expected), "'%s' in section [target:file]: not a path inside pg_data or pg_tblspc",
+                 bad_names[index]);
+        ck_assert_str_eq(err_message(), expected);
+    }
+    ck_assert_int_eq(parse_with_entry("target:path", "pg_tblspc/16384/..", "{}"), -1);
+    ck_assert_str_eq(err_message(), "'pg_tblspc/16384/..' in section [target:path]: not a path inside pg_data or "
+                                    "pg_tblspc");
+    ck_assert_int_eq(parse_with_entry("target:link", "pg_data/../x", "{\"destination\":\"/tmp\"}"), -1);
+    ck_assert_int_eq(err_code(), ERR_FORMAT);
+
+    /* names that only look odd are names */
+    ck_assert_msg(parse_with_entry("target:file", "pg_data/..hidden", "{\"size\":0,\"timestamp\":1}") == 0, "%s",
+                  err_message());
+    ck_assert_msg(parse_with_entry("target:file", "pg_data/a..b/.c", "{\"size\":0,\"timestamp\":1}") == 0, "%s",
+                  err_message());
+
+    /* labels */
+    ck_assert_int_eq(parse_with_entry("target:file", "pg_data/x", "{\"reference\":\"../../x\",\"size\":0,"
+                                                                  "\"timestamp\":1}"), -1);
+    ck_assert_ptr_nonnull(strstr(err_message(), "reference '../../x' is not a backup label"));
+    ck_assert_int_eq(parse_with_entry("backup", "backup-prior", "\"20261124-103049F/..\""), -1);
+    ck_assert_ptr_nonnull(strstr(err_message(), "backup-prior '20261124-103049F/..' is not a backup label"));
+    ck_assert_int_eq(parse_with_entry("backup", "backup-reference", "\"20261124-103049F,..\""), -1);
+    ck_assert_ptr_nonnull(strstr(err_message(), "backup-reference '..' is not a backup label"));
+    ck_assert_int_eq(parse_with_entry("backup", "backup-label", "\"latest\""), -1);
+    ck_assert_ptr_nonnull(strstr(err_message(), "backup-label 'latest' is not a backup label"));
+    ck_assert_msg(parse_with_entry("backup", "backup-reference", "\"20261124-103049F,20261124-103049F_20261124-103101D\"")
+                  == 0, "%s", err_message());
+}
+END_TEST
+
 int
 main(void)
 {
@@ -317,6 +381,7 @@ main(void)
     tcase_add_test(tc, test_build_and_newer_keys);
     tcase_add_test(tc, test_errors);
     tcase_add_test(tc, test_default_section_without_known_keys);
+    tcase_add_test(tc, test_names_and_labels_refused);
     suite_add_tcase(suite, tc);
     SRunner *runner = srunner_create(suite);
     srunner_run_all(runner, CK_NORMAL);

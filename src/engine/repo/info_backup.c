@@ -10,6 +10,7 @@
 #include "common/mem.h"
 #include "engine/pg/version.h"
 #include "engine/repo/info_file.h"
+#include "engine/repo/layout.h"
 
 #define SECTION_CURRENT "backup:current"
 #define SECTION_CIPHER "cipher"
@@ -146,6 +147,22 @@ entry_parse_fields(const JsonValue *object, InfoBackupEntry *entry)
     return entry_parse_options(object, entry);
 }
 
+/* The labels of a backup (its own, its prior, its references) become directory names that expire removes and restore
+ * reads: each must be a backup label. */
+static int
+entry_check_labels(const InfoBackupEntry *entry)
+{
+    const char *bad = !layout_is_backup_label(entry->label) ? entry->label : NULL;
+    if (bad == NULL && entry->prior != NULL && !layout_is_backup_label(entry->prior))
+        bad = entry->prior;
+    for (size_t i = 0; bad == NULL && i < entry->reference_count; i++)
+        if (!layout_is_backup_label(entry->reference[i]))
+            bad = entry->reference[i];
+    if (bad != NULL)
+        return err_set(ERR_FORMAT, "'%s' is not a backup label", bad);
+    return 0;
+}
+
 static int
 info_backup_parse_current(const InfoFile *file, InfoBackup *info)
 {
@@ -162,6 +179,8 @@ info_backup_parse_current(const InfoFile *file, InfoBackup *info)
         TRY(info_value_parse(SECTION_CURRENT, line->key, line->value, line->value_size, &json));
         int result = entry_parse_fields(json, entry);
         json_free(json);
+        if (result == 0)
+            result = entry_check_labels(entry);
         if (result < 0)
             return err_context("backup '%s' in section [%s]", line->key, SECTION_CURRENT);
     }

@@ -9,6 +9,7 @@
 #include "common/mem.h"
 #include "engine/pg/version.h"
 #include "engine/repo/info_file.h"
+#include "engine/repo/layout.h"
 
 #define SECTION_BACKUP "backup"
 #define SECTION_BACKUP_DB "backup:db"
@@ -107,6 +108,53 @@ value_checksum(const JsonValue *value, const char *key, char out[41], bool *pres
 
 /* --- load: one handler per section --- */
 
+/* A manifest name must stay inside the backup's targets: restore writes it under pg1-path (or a tablespace) and reads
+ * it under the backup's directory, so "pg_data/../../etc/x" or an empty, "." or ".." component is refused (the
+ * parser's context names the entry and its section). */
+static int
+check_name(const char *name)
+{
+    bool in_target = strcmp(name, "pg_data") == 0 || strcmp(name, "pg_tblspc") == 0 ||
+                     strncmp(name, "pg_data/", 8) == 0 || strncmp(name, "pg_tblspc/", 10) == 0;
+    for (const char *component = name; in_target; component++) {
+        size_t length = strcspn(component, "/");
+        if (length == 0 || (length == 1 && component[0] == '.') ||
+            (length == 2 && component[0] == '.' && component[1] == '.'))
+            in_target = false;
+        component += length;
+        if (*component == '\0')
+            break;
+    }
+    if (!in_target)
+        return err_set(ERR_FORMAT, "not a path inside pg_data or pg_tblspc");
+    return 0;
+}
+
+/* A label the manifest names (its own, its prior, a reference) must be a backup label: it becomes a directory name. */
+static int
+check_label(const char *what, const char *label)
+{
+    if (!layout_is_backup_label(label))
+        return err_set(ERR_FORMAT, "%s '%s' is not a backup label", what, label);
+    return 0;
+}
+
+/* backup-reference: labels joined by ','. */
+static int
+check_reference_list(const char *list)
+{
+    char *copy = mem_strdup(list);
+    int result = 0;
+    for (char *label = copy, *next; result == 0 && label != NULL; label = next) {
+        next = strchr(label, ',');
+        if (next != NULL)
+            *next++ = '\0';
+        result = check_label("backup-reference", label);
+    }
+    free(copy);
+    return result;
+}
+
 static int
 parse_backup(Manifest *manifest, const char *key, const JsonValue *value)
 {
@@ -121,16 +169,22 @@ parse_backup(Manifest *manifest, const char *key, const JsonValue *value)
         return json_get_bool(value, key, &backup->bundle);
     if (strcmp(key, "backup-bundle-raw") == 0)
         return json_get_bool(value, key, &backup->bundle_raw);
-    if (strcmp(key, "backup-label") == 0)
-        return value_string(value, key, &backup->label);
+    if (strcmp(key, "backup-label") == 0) {
+        TRY(value_string(value, key, &backup->label));
+        return check_label(key, backup->label);
+    }
     if (strcmp(key, "backup-lsn-start") == 0)
         return value_string(value, key, &backup->lsn_start);
     if (strcmp(key, "backup-lsn-stop") == 0)
         return value_string(value, key, &backup->lsn_stop);
-    if (strcmp(key, "backup-prior") == 0)
-        return value_string(value, key, &backup->prior);
-    if (strcmp(key, "backup-reference") == 0)
-        return value_string(value, key, &backup->reference);
+    if (strcmp(key, "backup-prior") == 0) {
+        TRY(value_string(value, key, &backup->prior));
+        return check_label(key, backup->prior);
+    }
+    if (strcmp(key, "backup-reference") == 0) {
+        TRY(value_string(value, key, &backup->reference));
+        return check_reference_list(backup->reference);
+    }
     if (strcmp(key, "backup-timestamp-copy-start") == 0)
         return json_get_int64(value, key, &backup->timestamp_copy_start);
     if (strcmp(key, "backup-timestamp-start") == 0)
@@ -280,6 +334,7 @@ parse_file_optional(Manifest *manifest, const JsonValue *value, ManifestFile *fi
     if ((field = json_object_get(value, "reference")) != NULL) {
         const char *label = NULL;
         TRY(json_get_string(field, "reference", &label));
+        TRY(check_label("reference", label));
         file->reference = manifest_intern(manifest, label);
     }
     if ((field = json_object_get(value, "szo")) != NULL)
@@ -290,6 +345,7 @@ parse_file_optional(Manifest *manifest, const JsonValue *value, ManifestFile *fi
 static int
 parse_file(Manifest *manifest, const char *key, const JsonValue *value)
 {
+    TRY(check_name(key));
     ManifestFile *file = manifest_file_add(manifest, key);
     TRY(json_get_uint64(json_object_get(value, "size"), "size", &file->size));
     TRY(json_get_int64(json_object_get(value, "timestamp"), "timestamp", &file->timestamp));
@@ -303,6 +359,7 @@ parse_file(Manifest *manifest, const char *key, const JsonValue *value)
 static int
 parse_path(Manifest *manifest, const char *key, const JsonValue *value)
 {
+    TRY(check_name(key));
     manifest->paths = array_grow(manifest->paths, manifest->path_count, sizeof(ManifestPath));
     ManifestPath *path = &manifest->paths[manifest->path_count++];
     memset(path, 0, sizeof(*path));
@@ -315,6 +372,7 @@ parse_path(Manifest *manifest, const char *key, const JsonValue *value)
 static int
 parse_link(Manifest *manifest, const char *key, const JsonValue *value)
 {
+    TRY(check_name(key));
     manifest->links = array_grow(manifest->links, manifest->link_count, sizeof(ManifestLink));
     ManifestLink *link = &manifest->links[manifest->link_count++];
     memset(link, 0, sizeof(*link));
