@@ -10,6 +10,7 @@
 #include "common/buf.h"
 #include "common/error.h"
 #include "common/log.h"
+#include "engine/pg/version.h"
 #include "engine/repo/info_archive.h"
 #include "engine/repo/info_backup.h"
 #include "engine/repo/info_file.h"
@@ -495,6 +496,64 @@ START_TEST(test_storage_encrypted)
 }
 END_TEST
 
+/* A db-version becomes part of an archive id, a directory name that archive-push writes under: one that is not a
+ * version ("../../tmp/x") is refused in archive.info and backup.info, current or history. */
+START_TEST(test_db_version_refused)
+{
+    ck_assert(pg_version_name_valid("15"));
+    ck_assert(pg_version_name_valid("9.6"));
+    ck_assert(pg_version_name_valid("17"));
+    const char *bad[] = {"", "../../tmp/x", "15/..", "9.", ".6", "9.6.1", "15-1", "1 5", "123456", "x"};
+    for (size_t index = 0; index < sizeof(bad) / sizeof(bad[0]); index++)
+        ck_assert_msg(!pg_version_name_valid(bad[index]), "'%s' taken for a version", bad[index]);
+
+    const char *files[] = {"plain/archive.info", "plain/backup.info"};
+    const char *edits[][3] = {
+        /* section, key, value */
+        {"db", "db-version", "\"../../tmp/x\""},
+        {"db:history", "1", NULL},
+    };
+    for (size_t file_index = 0; file_index < 2; file_index++)
+        for (size_t edit = 0; edit < 2; edit++) {
+            Buf text = BUF_INIT, changed = BUF_INIT;
+            read_example(files[file_index], &text);
+            InfoFile file = INFO_FILE_INIT;
+            ck_assert_int_eq(info_file_parse((const char *)text.data, text.size, &file), 0);
+            if (edits[edit][2] != NULL) {
+                info_file_set(&file, edits[edit][0], edits[edit][1], edits[edit][2]);
+            } else {
+                /* the history entry with its "15" turned into a path */
+                Buf value = BUF_INIT;
+                buf_append_str(&value, info_file_get(&file, "db:history", "1"));
+                char *at = strstr((char *)value.data, "\"db-version\":\"15\"");
+                ck_assert_ptr_nonnull(at);
+                Buf edited = BUF_INIT;
+                buf_append(&edited, value.data, (size_t)(at - (char *)value.data));
+                buf_append_str(&edited, "\"db-version\":\"15/../../x\"");
+                buf_append_str(&edited, at + strlen("\"db-version\":\"15\""));
+                info_file_set(&file, "db:history", "1", buf_str(&edited));
+                buf_free(&edited);
+                buf_free(&value);
+            }
+            info_file_render(&file, &changed);
+            info_file_free(&file);
+            int result;
+            if (file_index == 0) {
+                InfoArchive info;
+                result = info_archive_parse((const char *)changed.data, changed.size, &info);
+            } else {
+                InfoBackup info;
+                result = info_backup_parse((const char *)changed.data, changed.size, &info);
+            }
+            ck_assert_msg(result == -1, "%s accepted with edit %zu", files[file_index], edit);
+            ck_assert_int_eq(err_code(), ERR_FORMAT);
+            ck_assert_msg(strstr(err_message(), "is not a PostgreSQL version") != NULL, "%s", err_message());
+            buf_free(&changed);
+            buf_free(&text);
+        }
+}
+END_TEST
+
 /* backup.info labels become directory names (expire removes them, restore reads them): a label, prior or reference
  * that is not a backup label is refused. */
 START_TEST(test_backup_info_labels_refused)
@@ -556,6 +615,7 @@ main(void)
     tcase_add_test(tc, test_archive_info);
     tcase_add_test(tc, test_backup_info);
     tcase_add_test(tc, test_backup_info_labels_refused);
+    tcase_add_test(tc, test_db_version_refused);
     tcase_add_test(tc, test_storage_plain_fallback);
     tcase_add_test(tc, test_storage_encrypted);
     suite_add_tcase(suite, tc);

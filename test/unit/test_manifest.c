@@ -348,6 +348,13 @@ START_TEST(test_names_and_labels_refused)
     ck_assert_int_eq(parse_with_entry("target:link", "pg_data/../x", "{\"destination\":\"/tmp\"}"), -1);
     ck_assert_int_eq(err_code(), ERR_FORMAT);
 
+    ck_assert_int_eq(parse_with_entry("backup:target", "pg_tblspc/../../x", "{\"path\":\"/tmp\",\"type\":\"link\"}"), -1);
+    ck_assert_str_eq(err_message(), "'pg_tblspc/../../x' in section [backup:target]: not a path inside pg_data or "
+                                    "pg_tblspc");
+    ck_assert_int_eq(parse_with_entry("backup:target", "pg_tblspc/16385", "{\"path\":\"/tmp\",\"tablespace-id\":"
+                                                                          "\"../1\",\"type\":\"link\"}"), -1);
+    ck_assert_ptr_nonnull(strstr(err_message(), "tablespace-id '../1' is not an oid"));
+
     /* names that only look odd are names */
     ck_assert_msg(parse_with_entry("target:file", "pg_data/..hidden", "{\"size\":0,\"timestamp\":1}") == 0, "%s",
                   err_message());

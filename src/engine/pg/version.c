@@ -36,6 +36,18 @@ pg_version_by_name(const char *name)
     return NULL;
 }
 
+bool
+pg_version_name_valid(const char *name)
+{
+    size_t major = strspn(name, "0123456789");
+    if (major == 0 || major > 4)
+        return false;
+    if (name[major] == '\0')
+        return true;
+    size_t minor = name[major] == '.' ? strspn(name + major + 1, "0123456789") : 0;
+    return minor > 0 && minor <= 4 && name[major + 1 + minor] == '\0';
+}
+
 const PgVersion *
 pg_version_by_control(uint32_t control_version, uint32_t catalog_version)
 {

@@ -21,6 +21,10 @@ typedef struct PgVersion {
 const PgVersion *pg_version_by_num(unsigned num);
 const PgVersion *pg_version_by_name(const char *name);
 
+/* Whether `name` has the form of a db-version ("15", "9.6"): digits, then at most one '.' and digits. Info files
+ * name archive ids after it ("15-1"), so anything else (a '/', "..") is refused, known version or not. */
+bool pg_version_name_valid(const char *name);
+
 /* The version whose pg_control has this control and catalog version. The newest major accepts any catalog
  * version of its development cycle (catalog .. next multiple of 100000), as pgBackRest does for betas. */
 const PgVersion *pg_version_by_control(uint32_t control_version, uint32_t catalog_version);

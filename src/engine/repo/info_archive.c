@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "common/json.h"
 #include "common/mem.h"
+#include "engine/pg/version.h"
 #include "engine/repo/info_file.h"
 
 #define SECTION_CIPHER "cipher"
@@ -46,6 +47,9 @@ info_archive_parse_history(const InfoFile *file, InfoArchive *info)
         int result = json_get_uint64(json_object_get(json, "db-id"), "db-id", &history->system_id);
         if (result == 0)
             result = json_get_string(json_object_get(json, "db-version"), "db-version", &version);
+        if (result == 0 && !pg_version_name_valid(version))
+            result = err_set(ERR_FORMAT, "db-version '%s' of history id %s is not a PostgreSQL version", version,
+                             entry->key);
         if (result == 0)
             history->version = mem_strdup(version);
         json_free(json);
@@ -84,6 +88,8 @@ info_archive_parse_file(const InfoFile *file, InfoArchive *info)
 
     TRY(info_file_get_json(file, SECTION_DB, "db-version", true, &json));
     result = json_get_string(json, "db-version", &text);
+    if (result == 0 && !pg_version_name_valid(text))
+        result = err_set(ERR_FORMAT, "db-version '%s' in section [%s] is not a PostgreSQL version", text, SECTION_DB);
     if (result == 0)
         info->db_version = mem_strdup(text);
     json_free(json);

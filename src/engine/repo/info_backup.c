@@ -207,7 +207,10 @@ history_parse_fields(const JsonValue *json, InfoBackupHistory *history)
     TRY(field_u32(json, "db-control-version", &control));
     history->control_version = control;
     TRY(field_uint(json, "db-system-id", true, NULL, &history->system_id));
-    return field_string(json, "db-version", true, &history->version);
+    TRY(field_string(json, "db-version", true, &history->version));
+    if (!pg_version_name_valid(history->version))
+        return err_set(ERR_FORMAT, "db-version '%s' is not a PostgreSQL version", history->version);
+    return 0;
 }
 
 static int
@@ -260,6 +263,8 @@ info_backup_parse_db(const InfoFile *file, InfoBackup *info)
         result = field_uint(object, "db-system-id", true, NULL, &info->db_system_id);
     if (result == 0)
         result = field_string(object, "db-version", true, &info->db_version);
+    if (result == 0 && !pg_version_name_valid(info->db_version))
+        result = err_set(ERR_FORMAT, "db-version '%s' is not a PostgreSQL version", info->db_version);
     json_free(object);
     if (result < 0)
         return err_context("section [%s]", SECTION_DB);

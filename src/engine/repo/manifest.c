@@ -273,6 +273,7 @@ parse_option(Manifest *manifest, const char *key, const JsonValue *value)
 static int
 parse_target(Manifest *manifest, const char *key, const JsonValue *value)
 {
+    TRY(check_name(key));
     manifest->targets = array_grow(manifest->targets, manifest->target_count, sizeof(ManifestTarget));
     ManifestTarget *target = &manifest->targets[manifest->target_count++];
     memset(target, 0, sizeof(*target));
@@ -281,8 +282,12 @@ parse_target(Manifest *manifest, const char *key, const JsonValue *value)
     if ((field = json_object_get(value, "file")) != NULL)
         TRY(value_string(field, "file", &target->file));
     TRY(value_string(json_object_get(value, "path"), "path", &target->path));
-    if ((field = json_object_get(value, "tablespace-id")) != NULL)
+    if ((field = json_object_get(value, "tablespace-id")) != NULL) {
         TRY(value_string(field, "tablespace-id", &target->tablespace_id));
+        size_t digits = strspn(target->tablespace_id, "0123456789");
+        if (digits == 0 || target->tablespace_id[digits] != '\0')
+            return err_set(ERR_FORMAT, "tablespace-id '%s' is not an oid", target->tablespace_id);
+    }
     if ((field = json_object_get(value, "tablespace-name")) != NULL)
         TRY(value_string(field, "tablespace-name", &target->tablespace_name));
     return value_string(json_object_get(value, "type"), "type", &target->type);
