@@ -279,6 +279,25 @@ grep -qF "$BAD" "$T/rbad.log" && tap_ok "the error names the repository file" ||
 [ ! -f "$T/rbad/global/pg_control" ] && tap_ok "the failed restore left no pg_control" ||
     tap_not_ok "the failed restore left no pg_control"
 
+# --- a manifest naming a file outside pg_data: restore refuses it before writing anything --------------------------
+# (stock pgBackRest 2.45 restores such an entry where it points; gaiarest names it and stops)
+cp -a "$T/repo1" "$T/repo-trav"
+printf 'escaped\n' >"$T/repo-trav/backup/demo/$NONE_FULL/escaped"   # where the entry's repository file would be
+chown postgres: "$T/repo-trav/backup/demo/$NONE_FULL/escaped"
+for manifest in backup.manifest backup.manifest.copy; do
+    python3 "$(dirname "$0")/info_edit.py" "$T/repo-trav/backup/demo/$NONE_FULL/$manifest" set target:file \
+        "pg_data/../escaped" '{"checksum":"'"$(sha1sum <"$T/repo-trav/backup/demo/$NONE_FULL/escaped" | cut -c1-40)"'","size":8,"timestamp":1700000000}'
+done
+as_pg mkdir -p "$T/rtrav"
+rc=0
+run_gaiarest "$CONF" --stanza=demo --repo=1 --repo1-path="$T/repo-trav" --set="$NONE_FULL" --pg1-path="$T/rtrav" \
+    --tablespace-map=ts1="$T/rtrav-ts" restore >"$T/rtrav.log" 2>&1 || rc=$?
+assert_status "a manifest entry outside pg_data: restore fails with a format error" 29 $rc
+grep -qF "'pg_data/../escaped' in section [target:file]: not a path inside pg_data or pg_tblspc" "$T/rtrav.log" &&
+    tap_ok "the error names the manifest entry" || { tap_not_ok "the error names the manifest entry"; tap_diag <"$T/rtrav.log"; }
+[ ! -e "$T/escaped" ] && [ -z "$(ls -A "$T/rtrav")" ] && tap_ok "nothing was written, outside pg_data or in it" ||
+    tap_not_ok "nothing was written, outside pg_data or in it"
+
 # --- timing: the same backup restored by stock and by gaiarest (process-max=2) ---------------------------------------
 TIME_SET=$(ls "$T/repo1/backup/demo" | grep -E 'I$' | sort | sed -n 2p) # the zst incr
 timed_restore() { # timed_restore PROGRAM DIR: prints milliseconds
