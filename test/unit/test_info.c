@@ -567,8 +567,10 @@ START_TEST(test_backup_info_labels_refused)
          "\"backup-prior\":\"../x\",\"backup-type\":\"diff\""},
         {"20261124-102933F_20261124-102998I", "\"backup-type\":\"full\"",
          "\"backup-reference\":[\"20261124-102933F\",\"/tmp\"],\"backup-type\":\"incr\""},
+        {"20261124-102999F", "\"backup-archive-stop\":\"000000010000000000000004\"",
+         "\"backup-archive-stop\":\"00000001000000000000000\""},
     };
-    const char *bad[] = {"../../escape", "../x", "/tmp"};
+    const char *bad[] = {"../../escape", "../x", "/tmp", "00000001000000000000000"};
     for (size_t index = 0; index < sizeof(cases) / sizeof(cases[0]); index++) {
         InfoFile file = INFO_FILE_INIT;
         ck_assert_int_eq(info_file_parse((const char *)text.data, text.size, &file), 0);
@@ -594,7 +596,8 @@ START_TEST(test_backup_info_labels_refused)
         ck_assert_int_eq(info_backup_parse((const char *)changed.data, changed.size, &info), -1);
         ck_assert_int_eq(err_code(), ERR_FORMAT);
         char expected[128];
-        snprintf(expected, sizeof(expected), "'%s' is not a backup label", bad[index]);
+        snprintf(expected, sizeof(expected), "'%s' is not a %s", bad[index],
+                 index == 3 ? "WAL segment name" : "backup label");
         ck_assert_msg(strstr(err_message(), expected) != NULL, "%s", err_message());
         buf_free(&changed);
         buf_free(&value);

@@ -369,6 +369,8 @@ START_TEST(test_names_and_labels_refused)
     ck_assert_ptr_nonnull(strstr(err_message(), "backup-prior '20261124-103049F/..' is not a backup label"));
     ck_assert_int_eq(parse_with_entry("backup", "backup-reference", "\"20261124-103049F,..\""), -1);
     ck_assert_ptr_nonnull(strstr(err_message(), "backup-reference '..' is not a backup label"));
+    ck_assert_int_eq(parse_with_entry("backup", "backup-archive-start", "\"../0000000100000000000000\""), -1);
+    ck_assert_ptr_nonnull(strstr(err_message(), "backup-archive-start '../0000000100000000000000' is not a WAL segment"));
     ck_assert_int_eq(parse_with_entry("backup", "backup-label", "\"latest\""), -1);
     ck_assert_ptr_nonnull(strstr(err_message(), "backup-label 'latest' is not a backup label"));
     ck_assert_msg(parse_with_entry("backup", "backup-reference", "\"20261124-103049F,20261124-103049F_20261124-103101D\"")

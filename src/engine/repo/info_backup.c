@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "common/mem.h"
 #include "engine/pg/version.h"
+#include "engine/pg/wal.h"
 #include "engine/repo/info_file.h"
 #include "engine/repo/layout.h"
 
@@ -148,7 +149,7 @@ entry_parse_fields(const JsonValue *object, InfoBackupEntry *entry)
 }
 
 /* The labels of a backup (its own, its prior, its references) become directory names that expire removes and restore
- * reads: each must be a backup label. */
+ * reads: each must be a backup label; its WAL range must be made of segment names. */
 static int
 entry_check_labels(const InfoBackupEntry *entry)
 {
@@ -160,6 +161,13 @@ entry_check_labels(const InfoBackupEntry *entry)
             bad = entry->reference[i];
     if (bad != NULL)
         return err_set(ERR_FORMAT, "'%s' is not a backup label", bad);
+    /* the WAL range a backup needs: expire keeps it, archive-copy reads it */
+    if (entry->archive_start != NULL && !wal_is_segment_name(entry->archive_start))
+        bad = entry->archive_start;
+    if (entry->archive_stop != NULL && !wal_is_segment_name(entry->archive_stop))
+        bad = entry->archive_stop;
+    if (bad != NULL)
+        return err_set(ERR_FORMAT, "'%s' is not a WAL segment name", bad);
     return 0;
 }
 

@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "common/mem.h"
 #include "engine/pg/version.h"
+#include "engine/pg/wal.h"
 #include "engine/repo/info_file.h"
 #include "engine/repo/layout.h"
 
@@ -139,6 +140,15 @@ check_label(const char *what, const char *label)
     return 0;
 }
 
+/* backup-archive-start/stop: the WAL range a backup needs, which expire keeps and archive-copy reads. */
+static int
+check_segment(const char *what, const char *segment)
+{
+    if (segment != NULL && !wal_is_segment_name(segment))
+        return err_set(ERR_FORMAT, "%s '%s' is not a WAL segment name", what, segment);
+    return 0;
+}
+
 /* backup-reference: labels joined by ','. */
 static int
 check_reference_list(const char *list)
@@ -159,10 +169,14 @@ static int
 parse_backup(Manifest *manifest, const char *key, const JsonValue *value)
 {
     ManifestBackup *backup = &manifest->backup;
-    if (strcmp(key, "backup-archive-start") == 0)
-        return value_string(value, key, &backup->archive_start);
-    if (strcmp(key, "backup-archive-stop") == 0)
-        return value_string(value, key, &backup->archive_stop);
+    if (strcmp(key, "backup-archive-start") == 0) {
+        TRY(value_string(value, key, &backup->archive_start));
+        return check_segment(key, backup->archive_start);
+    }
+    if (strcmp(key, "backup-archive-stop") == 0) {
+        TRY(value_string(value, key, &backup->archive_stop));
+        return check_segment(key, backup->archive_stop);
+    }
     if (strcmp(key, "backup-block-incr") == 0)
         return json_get_bool(value, key, &backup->block_incr);
     if (strcmp(key, "backup-bundle") == 0)
