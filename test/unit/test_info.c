@@ -496,6 +496,19 @@ START_TEST(test_storage_encrypted)
 }
 END_TEST
 
+/* `text` with the first `old` (which must be there) replaced by `new`; the caller frees it. */
+static char *
+replace_first(const char *text, const char *old, const char *new)
+{
+    const char *at = strstr(text, old);
+    ck_assert_msg(at != NULL, "'%s' not found in '%s'", old, text);
+    Buf edited = BUF_INIT;
+    buf_append(&edited, text, (size_t)(at - text));
+    buf_append_str(&edited, new);
+    buf_append_str(&edited, at + strlen(old));
+    return buf_detach(&edited);
+}
+
 /* A db-version becomes part of an archive id, a directory name that archive-push writes under: one that is not a
  * version ("../../tmp/x") is refused in archive.info and backup.info, current or history. */
 START_TEST(test_db_version_refused)
@@ -523,17 +536,10 @@ START_TEST(test_db_version_refused)
                 info_file_set(&file, edits[edit][0], edits[edit][1], edits[edit][2]);
             } else {
                 /* the history entry with its "15" turned into a path */
-                Buf value = BUF_INIT;
-                buf_append_str(&value, info_file_get(&file, "db:history", "1"));
-                char *at = strstr((char *)value.data, "\"db-version\":\"15\"");
-                ck_assert_ptr_nonnull(at);
-                Buf edited = BUF_INIT;
-                buf_append(&edited, value.data, (size_t)(at - (char *)value.data));
-                buf_append_str(&edited, "\"db-version\":\"15/../../x\"");
-                buf_append_str(&edited, at + strlen("\"db-version\":\"15\""));
-                info_file_set(&file, "db:history", "1", buf_str(&edited));
-                buf_free(&edited);
-                buf_free(&value);
+                char *edited = replace_first(info_file_get(&file, "db:history", "1"), "\"db-version\":\"15\"",
+                                             "\"db-version\":\"15/../../x\"");
+                info_file_set(&file, "db:history", "1", edited);
+                free(edited);
             }
             info_file_render(&file, &changed);
             info_file_free(&file);
@@ -576,19 +582,8 @@ START_TEST(test_backup_info_labels_refused)
         ck_assert_int_eq(info_file_parse((const char *)text.data, text.size, &file), 0);
         const char *full = info_file_get(&file, "backup:current", "20261124-102933F");
         ck_assert_ptr_nonnull(full);
-        Buf value = BUF_INIT;
-        buf_append_str(&value, full);
-        if (cases[index][1] != NULL) {
-            const char *at = strstr(buf_str(&value), cases[index][1]);
-            ck_assert_ptr_nonnull(at);
-            Buf edited = BUF_INIT;
-            buf_append(&edited, value.data, (size_t)(at - buf_str(&value)));
-            buf_append_str(&edited, cases[index][2]);
-            buf_append_str(&edited, at + strlen(cases[index][1]));
-            buf_free(&value);
-            value = edited;
-        }
-        info_file_set(&file, "backup:current", cases[index][0], buf_str(&value));
+        char *value = cases[index][1] != NULL ? replace_first(full, cases[index][1], cases[index][2]) : strdup(full);
+        info_file_set(&file, "backup:current", cases[index][0], value);
         Buf changed = BUF_INIT;
         info_file_render(&file, &changed);
         info_file_free(&file);
@@ -600,7 +595,7 @@ START_TEST(test_backup_info_labels_refused)
                  index == 3 ? "WAL segment name" : "backup label");
         ck_assert_msg(strstr(err_message(), expected) != NULL, "%s", err_message());
         buf_free(&changed);
-        buf_free(&value);
+        free(value);
     }
     buf_free(&text);
 }
