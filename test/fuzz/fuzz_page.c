@@ -69,15 +69,16 @@ json_blocks(const char *text, size_t size, uint32_t *blocks, size_t cap)
     for (size_t index = 0; index < value->u.array.count; index++) {
         const JsonValue *item = value->u.array.items[index];
         uint64_t first = 0, last = 0;
-        if (item->type == JSON_ARRAY && item->u.array.count == 2 &&
-            json_get_uint64(item->u.array.items[0], "first", &first) == 0 &&
-            json_get_uint64(item->u.array.items[1], "last", &last) == 0 && first < last) {
-        } else if (json_get_uint64(item, "block", &first) == 0) {
-            last = first;
-        } else {
+        /* a run [first,last] with first < last, or a single block */
+        bool run = item->type == JSON_ARRAY && item->u.array.count == 2 &&
+                   json_get_uint64(item->u.array.items[0], "first", &first) == 0 &&
+                   json_get_uint64(item->u.array.items[1], "last", &last) == 0 && first < last;
+        if (!run && json_get_uint64(item, "block", &first) != 0) {
             json_free(value);
             return -1;
         }
+        if (!run)
+            last = first;
         for (uint64_t block = first; block <= last && count < cap; block++)
             blocks[count++] = (uint32_t)block;
     }
